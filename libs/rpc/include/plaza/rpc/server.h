@@ -1,0 +1,74 @@
+#pragma once
+
+// Server bootstrap shared by every service: gRPC server with grpc.health.v1 (NOT_SERVING until
+// the service says it is ready), server reflection, the observability and auth interceptors, and
+// the HTTP endpoint for /metrics and /healthz. Shutdown drains in-flight calls.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "plaza/auth/token.h"
+#include "plaza/rpc/http_endpoint.h"
+#include "plaza/rpc/metrics.h"
+#include "plaza/rpc/revocation.h"
+
+namespace plaza::rpc {
+
+struct ServerOptions {
+  std::string service_name;
+  std::string host = "0.0.0.0";
+  int grpc_port = 0;     // 0 picks a free port (tests)
+  int metrics_port = 0;  // 0 picks a free port; -1 disables the HTTP endpoint
+  int max_message_bytes = 4 << 20;
+  std::chrono::milliseconds drain_timeout{10'000};
+};
+
+class Server {
+ public:
+  // `verifier` and `revocations` may be null: a service without authenticated methods.
+  Server(ServerOptions options, const auth::Verifier* verifier, SessionRevocations* revocations);
+  ~Server();
+
+  // Services must outlive the server. Call before Start().
+  void Register(grpc::Service* service);
+
+  // Starts listening, reporting NOT_SERVING. UNAVAILABLE if a port cannot be bound.
+  absl::Status Start();
+
+  // Reports SERVING or NOT_SERVING through grpc.health.v1 and /healthz.
+  void SetServing(bool serving);
+  bool serving() const { return serving_; }
+
+  // NOT_SERVING, then stops accepting calls and waits up to the drain timeout for running ones.
+  void Shutdown();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return http_ ? http_->port() : -1; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  ServerOptions options_;
+  const auth::Verifier* verifier_;
+  SessionRevocations* revocations_;
+  Metrics metrics_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpEndpoint> http_;
+  std::atomic<bool> serving_{false};
+  int grpc_port_ = 0;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards; call
+// first thing in main() so WaitForTerminationSignal() can receive them.
+void BlockTerminationSignals();
+
+// Waits for SIGTERM or SIGINT; returns the signal number.
+int WaitForTerminationSignal();
+
+}  // namespace plaza::rpc

@@ -1,0 +1,87 @@
+#include "plaza/rpc/server.h"
+
+#include <csignal>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "plaza/core/status.h"
+#include "plaza/rpc/interceptors.h"
+
+namespace plaza::rpc {
+
+Server::Server(ServerOptions options, const auth::Verifier* verifier,
+               SessionRevocations* revocations)
+    : options_(std::move(options)), verifier_(verifier), revocations_(revocations) {}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Register(grpc::Service* service) { services_.push_back(service); }
+
+absl::Status Server::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.host + ":" + std::to_string(options_.grpc_port),
+                           grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  for (auto* service : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeObservabilityInterceptor(metrics_));
+  if (verifier_ != nullptr) {
+    interceptors.push_back(MakeAuthInterceptor(*verifier_, revocations_, metrics_));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0) {
+    return Unavailable("GRPC_BIND_FAILED",
+                       "cannot listen on " + options_.host + ":" + std::to_string(options_.grpc_port));
+  }
+  SetServing(false);
+  if (options_.metrics_port >= 0) {
+    http_ = std::make_unique<HttpEndpoint>([this] { return metrics_.Render(); },
+                                           [this] { return serving_.load(); });
+    std::string http_host = options_.host == "0.0.0.0" || options_.host.empty() ? "0.0.0.0" : options_.host;
+    PLAZA_RETURN_IF_ERROR(http_->Start(http_host, options_.metrics_port));
+  }
+  spdlog::info("{} listening: grpc={}:{} metrics={}", options_.service_name, options_.host,
+               grpc_port_, metrics_port());
+  return absl::OkStatus();
+}
+
+void Server::SetServing(bool serving) {
+  serving_ = serving;
+  if (server_) server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void Server::Shutdown() {
+  if (!server_) return;
+  SetServing(false);
+  spdlog::info("draining for up to {} ms", options_.drain_timeout.count());
+  server_->Shutdown(std::chrono::system_clock::now() + options_.drain_timeout);
+  server_->Wait();
+  server_.reset();
+  if (http_) http_->Stop();
+}
+
+void BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+}  // namespace plaza::rpc

@@ -1,0 +1,43 @@
+#pragma once
+
+// Test-only helpers. Database tests are told where PostgreSQL and Redis run through
+// PLAZA_TEST_PG_URL (an admin URL) and PLAZA_TEST_REDIS_URL, which scripts/test sets. A missing
+// variable is a hard failure, never a silent skip.
+
+#include <string>
+
+namespace plaza::testing {
+
+// The value of environment variable `name`; throws std::runtime_error naming it if unset.
+std::string RequireEnv(const char* name);
+
+// A database created empty for the test and dropped (forcibly) when destroyed.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+// One TestDatabase per test process, created on first use.
+const TestDatabase& SharedTestDatabase();
+
+// PLAZA_TEST_REDIS_URL.
+std::string TestRedisUrl();
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+// Replaces the database name in a libpq URL (postgresql://user@host:port/NAME?params).
+std::string WithDatabase(const std::string& url, const std::string& database);
+
+}  // namespace plaza::testing

@@ -1,0 +1,107 @@
+// plaza-identity: wires configuration, pools, store and service into a running server.
+
+#include <cstdlib>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "plaza/auth/token.h"
+#include "plaza/core/config.h"
+#include "plaza/core/ids.h"
+#include "plaza/core/logging.h"
+#include "plaza/pg/migrate.h"
+#include "plaza/redis/rate_limiter.h"
+#include "plaza/rpc/server.h"
+#include "services/identity/config.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/migrations.h"
+#include "services/identity/revocation_mirror.h"
+
+namespace {
+
+template <typename T>
+T OrExit(absl::StatusOr<T> value, const char* what) {
+  if (!value.ok()) {
+    spdlog::critical("{}: {}", what, value.status().ToString());
+    std::exit(2);
+  }
+  return std::move(*value);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace plaza;
+  rpc::BlockTerminationSignals();
+  auto config = core::Config::LoadOrExit(identity::ConfigKeys(), argc, argv);
+  core::InitLogging("identity", config.String("log_level"));
+  spdlog::info("starting with {}", config.Describe());
+
+  const auto& clock = core::SystemClock::Instance();
+  auto signer = OrExit(auth::Signer::Create(config.String("token_signing_key")), "token_signing_key");
+  auto verifier = OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock), "token_public_keys");
+  identity::IdentityOptions options;
+  options.access_token_ttl = std::chrono::seconds(config.Int("access_token_ttl_seconds"));
+  const std::string& strength = config.String("password_hash_strength");
+  if (strength != "interactive" && strength != "fast_for_tests") {
+    spdlog::critical("PLAZA_PASSWORD_HASH_STRENGTH must be interactive or fast_for_tests");
+    return 2;
+  }
+  if (strength == "fast_for_tests") options.password_strength = auth::HashStrength::kFastForTests;
+  if (!config.Bool("dev_mode")) {
+    spdlog::critical("no SMS provider is configured; set PLAZA_DEV_MODE=true for development");
+    return 2;
+  }
+
+  pg::Pool pg({.url = config.String("pg_url"), .max_connections = static_cast<int>(config.Int("pg_pool_size"))});
+  redis::Pool redis({.url = config.String("redis_url"), .max_connections = static_cast<int>(config.Int("redis_pool_size"))});
+  core::IdGenerator ids(config.Int("node_id"), clock);
+  identity::IdentityStore store(pg, ids, clock);
+  // Revocations must outlive every access token minted before them, plus clock skew.
+  auto remember = options.access_token_ttl + std::chrono::seconds(60);
+  rpc::SessionRevocations revocations(redis, remember);
+  redis::RateLimiter limiter(redis);
+  identity::DevSmsSender sms(store);
+  identity::IdentityService service({store, signer, verifier, revocations, limiter, sms, clock}, options);
+  identity::InternalService internal(store);
+  identity::RevocationMirror mirror(store, revocations, clock, remember, std::chrono::seconds(30));
+
+  rpc::Server server({.service_name = "identity",
+                      .host = config.String("grpc_host"),
+                      .grpc_port = static_cast<int>(config.Int("grpc_port")),
+                      .metrics_port = static_cast<int>(config.Int("metrics_port")),
+                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms"))},
+                     &verifier, &revocations);
+  server.Register(&service);
+  server.Register(&internal);
+  if (auto started = server.Start(); !started.ok()) {
+    spdlog::critical("{}", started.ToString());
+    return 2;
+  }
+
+  // Serving waits for the schema; the database may come up after us.
+  std::thread readiness([&] {
+    for (;;) {
+      auto migrated = pg::Migrate(pg, "identity", identity::Migrations());
+      if (migrated.ok()) break;
+      if (migrated.code() != absl::StatusCode::kUnavailable && migrated.code() != absl::StatusCode::kAborted) {
+        spdlog::critical("migrations failed: {}", migrated.ToString());
+        std::exit(2);
+      }
+      spdlog::warn("database not ready ({}); retrying", migrated.ToString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    mirror.Start();
+    server.SetServing(true);
+    spdlog::info("identity is serving");
+  });
+
+  int signal = rpc::WaitForTerminationSignal();
+  spdlog::info("signal {}: shutting down", signal);
+  readiness.join();
+  server.Shutdown();
+  mirror.Stop();
+  pg.Close();
+  spdlog::info("stopped");
+  return 0;
+}
