@@ -456,8 +456,8 @@ grpc::Status IdentityService::ListFriendRequests(grpc::ServerContext* context,
                                                                          before, page_size + 1));
     bool more = static_cast<int32_t>(requests.size()) > page_size;
     if (more) requests.pop_back();
-    for (auto& item : requests) *response->add_requests() = std::move(item);
     if (more) response->set_next_page_token(core::EncodePageToken(requests.back().request_id()));
+    for (auto& item : requests) *response->add_requests() = std::move(item);
     return absl::OkStatus();
   });
 }
@@ -501,8 +501,8 @@ grpc::Status IdentityService::ListFriends(grpc::ServerContext* context, const v1
     PLAZA_ASSIGN_OR_RETURN(auto friends, deps_.store.ListFriends(caller.user_id, after, page_size + 1));
     bool more = static_cast<int32_t>(friends.size()) > page_size;
     if (more) friends.pop_back();
-    for (auto& item : friends) *response->add_friends() = std::move(item);
     if (more) response->set_next_page_token(core::EncodePageToken(friends.back().profile().user_id()));
+    for (auto& item : friends) *response->add_friends() = std::move(item);
     return absl::OkStatus();
   });
 }
@@ -546,8 +546,8 @@ grpc::Status IdentityService::ListBlockedUsers(grpc::ServerContext* context,
     PLAZA_ASSIGN_OR_RETURN(auto blocked, deps_.store.ListBlocked(caller.user_id, after, page_size + 1));
     bool more = static_cast<int32_t>(blocked.size()) > page_size;
     if (more) blocked.pop_back();
-    for (auto& item : blocked) *response->add_profiles() = std::move(item);
     if (more) response->set_next_page_token(core::EncodePageToken(blocked.back().user_id()));
+    for (auto& item : blocked) *response->add_profiles() = std::move(item);
     return absl::OkStatus();
   });
 }

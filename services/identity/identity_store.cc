@@ -108,6 +108,11 @@ constexpr const char* kFriendColumns =
     "WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), '{}'), "
     "u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, u.signature, u.gender";
 
+constexpr const char* kSelectTags =
+    "SELECT t.tag_id, t.name, coalesce((SELECT array_agg(m.friend_id ORDER BY m.friend_id) FROM "
+    "identity.tag_members m WHERE m.user_id = t.user_id AND m.tag_id = t.tag_id), '{}') "
+    "FROM identity.tags t WHERE t.user_id = $1";
+
 int64_t Micros(core::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -235,18 +240,18 @@ void ReplaceTagMembers(pqxx::work& tx, int64_t user_id, int64_t tag_id,
                  user_id, tag_id, IdArrayLiteral(member_ids));
 }
 
-absl::StatusOr<v1::Tag> LoadTag(pqxx::work& tx, int64_t user_id, int64_t tag_id) {
-  auto rows = tx.exec_params(
-      "SELECT t.tag_id, t.name, coalesce((SELECT array_agg(friend_id ORDER BY friend_id) FROM "
-      "identity.tag_members m WHERE m.user_id = t.user_id AND m.tag_id = t.tag_id), '{}') "
-      "FROM identity.tags t WHERE t.user_id = $1 AND ($2 = 0 OR t.tag_id = $2) ORDER BY t.tag_id",
-      user_id, tag_id);
-  if (rows.empty()) return NotFound("TAG_NOT_FOUND", "no such tag");
+v1::Tag TagFrom(const pqxx::row& row) {
   v1::Tag tag;
-  tag.set_tag_id(rows[0][0].as<int64_t>());
-  tag.set_name(rows[0][1].as<std::string>());
-  for (int64_t id : IdArray(rows[0][2])) tag.add_member_ids(id);
+  tag.set_tag_id(row[0].as<int64_t>());
+  tag.set_name(row[1].as<std::string>());
+  for (int64_t id : IdArray(row[2])) tag.add_member_ids(id);
   return tag;
+}
+
+absl::StatusOr<v1::Tag> LoadTag(pqxx::work& tx, int64_t user_id, int64_t tag_id) {
+  auto rows = tx.exec_params(std::string(kSelectTags) + " AND t.tag_id = $2", user_id, tag_id);
+  if (rows.empty()) return NotFound("TAG_NOT_FOUND", "no such tag");
+  return TagFrom(rows[0]);
 }
 
 }  // namespace
@@ -757,15 +762,8 @@ absl::Status IdentityStore::DeleteTag(int64_t user_id, int64_t tag_id) {
 absl::StatusOr<std::vector<v1::Tag>> IdentityStore::ListTags(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Tag>> {
     std::vector<v1::Tag> tags;
-    for (const auto& row : tx.exec_params(
-             "SELECT t.tag_id, t.name, coalesce((SELECT array_agg(friend_id ORDER BY friend_id) "
-             "FROM identity.tag_members m WHERE m.user_id = t.user_id AND m.tag_id = t.tag_id), '{}') "
-             "FROM identity.tags t WHERE t.user_id = $1 ORDER BY t.tag_id",
-             user_id)) {
-      v1::Tag& tag = tags.emplace_back();
-      tag.set_tag_id(row[0].as<int64_t>());
-      tag.set_name(row[1].as<std::string>());
-      for (int64_t id : IdArray(row[2])) tag.add_member_ids(id);
+    for (const auto& row : tx.exec_params(std::string(kSelectTags) + " ORDER BY t.tag_id", user_id)) {
+      tags.push_back(TagFrom(row));
     }
     return tags;
   });

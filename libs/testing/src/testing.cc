@@ -3,9 +3,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -60,6 +67,76 @@ const TestDatabase& SharedTestDatabase() {
 }
 
 std::string TestRedisUrl() { return RequireEnv("PLAZA_TEST_REDIS_URL"); }
+
+RedisServer::RedisServer(std::vector<std::string> extra_args)
+    : port_(FreePort()), extra_args_(std::move(extra_args)) {
+  Start();
+}
+
+RedisServer::~RedisServer() { Stop(); }
+
+std::string RedisServer::Url(std::string_view credentials, int db) const {
+  return "redis://" + std::string(credentials) + "127.0.0.1:" + std::to_string(port_) + "/" +
+         std::to_string(db);
+}
+
+void RedisServer::Start() {
+  std::vector<std::string> args = {"/usr/bin/redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--loglevel",
+                                   "warning"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    pid_ = -1;
+    throw std::runtime_error(std::string("cannot start redis-server: ") + std::strerror(error));
+  }
+  WaitUntilListening();
+}
+
+void RedisServer::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void RedisServer::WaitUntilListening() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("redis-server exited at start (port " + std::to_string(port_) +
+                               " taken?)");
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    bool up = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    close(fd);
+    if (up) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("redis-server did not listen within 10 s");
+}
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

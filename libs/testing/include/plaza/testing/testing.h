@@ -5,6 +5,10 @@
 // variable is a hard failure, never a silent skip.
 
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
 
 namespace plaza::testing {
 
@@ -33,6 +37,28 @@ const TestDatabase& SharedTestDatabase();
 
 // PLAZA_TEST_REDIS_URL.
 std::string TestRedisUrl();
+
+// A redis-server owned by the test, on a free port, with nothing persisted. Stop() kills that
+// process alone, by its PID, as an outage would; Start() brings it back on the same port.
+class RedisServer {
+ public:
+  explicit RedisServer(std::vector<std::string> extra_args = {});
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // redis://<credentials>127.0.0.1:<port>/<db>; credentials like ":password@" or "".
+  std::string Url(std::string_view credentials = "", int db = 0) const;
+  void Start();
+  void Stop();
+
+ private:
+  void WaitUntilListening();
+
+  const int port_;
+  const std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+};
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();

@@ -1,0 +1,31 @@
+#pragma once
+
+// What every scenario's gRPC calls share: a deadline, and failures as absl::Status carrying the
+// server's stable reason, so that reports name "RATE_LIMITED" rather than a bare code.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace plaza::bench {
+
+// No call may hang a run: each one gets this deadline.
+inline constexpr std::chrono::seconds kCallTimeout{5};
+
+// Sets the deadline of a call about to start.
+void SetCallDeadline(grpc::ClientContext& context);
+
+// OK for an OK status; otherwise the same code and message, with the `x-plaza-reason` trailing
+// metadata (if any) as the reason (plaza::ReasonOf). Call after the call has finished.
+absl::Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& context);
+
+// A plaintext channel to `target` (host:port), connected: UNAVAILABLE naming the target if it
+// cannot connect within kCallTimeout.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& target);
+
+}  // namespace plaza::bench

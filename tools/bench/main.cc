@@ -1,0 +1,38 @@
+// plaza-bench: load scenarios against a local Plaza cluster, `plaza-bench <scenario> [flags]`.
+// Each scenario lives in its own <scenario>_scenario.{h,cc}; this table is the only list of them.
+
+#include <iostream>
+#include <string_view>
+
+#include "tools/bench/auth_scenario.h"
+
+namespace {
+
+struct Scenario {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(int argc, const char* const* argv);
+};
+
+constexpr Scenario kScenarios[] = {
+    {"auth", "bare gRPC echo vs. the authenticated no-op, and login throughput through identity",
+     plaza::bench::RunAuthScenario},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string_view chosen = argc > 1 ? argv[1] : "";
+  for (const Scenario& scenario : kScenarios) {
+    if (chosen == scenario.name) return scenario.run(argc - 1, argv + 1);
+  }
+  bool asked = chosen == "--help" || chosen == "-h";
+  std::ostream& out = asked ? std::cout : std::cerr;
+  if (!asked) out << "plaza-bench: unknown or missing scenario '" << chosen << "'\n";
+  out << "usage: plaza-bench <scenario> [--flag=value ...]   (plaza-bench <scenario> --help lists "
+         "the flags)\nscenarios:\n";
+  for (const Scenario& scenario : kScenarios) {
+    out << "  " << scenario.name << "  " << scenario.summary << "\n";
+  }
+  return asked ? 0 : 2;
+}

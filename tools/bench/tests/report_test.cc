@@ -1,0 +1,52 @@
+#include "tools/bench/report.h"
+
+#include <catch2/catch.hpp>
+#include <limits>
+#include <string>
+
+using plaza::bench::RenderJson;
+using plaza::bench::RenderTable;
+using plaza::bench::Report;
+
+namespace {
+
+Report Sample() {
+  return {
+      .scenario = "auth",
+      .parameters = {{"runs", 3}, {"seconds", 5}},
+      .operations = {{"echo", {.per_second = 12345.67, .p50_ms = 0.5, .p99_ms = 2.25, .errors = 0}},
+                     {"authenticated_echo",
+                      {.per_second = 6000, .p50_ms = 1.25, .p99_ms = 4, .errors = 2}}},
+      .ratios = {{"authenticated_echo/echo", 0.486}},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("RenderTable prints parameters, one aligned row per operation and the ratios",
+          "[bench][report]") {
+  CHECK(RenderTable(Sample()) ==
+        "auth: runs=3 seconds=5 (medians of the runs; errors are totals)\n"
+        "operation           per second     p50 ms     p99 ms   errors\n"
+        "echo                   12345.7      0.500      2.250        0\n"
+        "authenticated_echo      6000.0      1.250      4.000        2\n"
+        "authenticated_echo/echo: 0.486\n");
+}
+
+TEST_CASE("RenderJson prints one object with numbers as numbers", "[bench][report]") {
+  CHECK(RenderJson(Sample()) ==
+        "{\"scenario\": \"auth\", \"parameters\": {\"runs\": 3, \"seconds\": 5}, "
+        "\"operations\": [{\"name\": \"echo\", \"per_second\": 12345.7, \"p50_ms\": 0.5, "
+        "\"p99_ms\": 2.25, \"errors\": 0}, {\"name\": \"authenticated_echo\", \"per_second\": "
+        "6000, \"p50_ms\": 1.25, \"p99_ms\": 4, \"errors\": 2}], "
+        "\"ratios\": {\"authenticated_echo/echo\": 0.486}}\n");
+}
+
+TEST_CASE("RenderJson escapes names and writes a ratio that is not a number as null",
+          "[bench][report]") {
+  Report report{.scenario = "a\"b\\c\n",
+                .ratios = {{"x/y", std::numeric_limits<double>::quiet_NaN()}}};
+  CHECK(RenderJson(report) ==
+        "{\"scenario\": \"a\\\"b\\\\c\\u000a\", \"parameters\": {}, \"operations\": [], "
+        "\"ratios\": {\"x/y\": null}}\n");
+}
