@@ -1,11 +1,12 @@
 #include "tools/bench/auth_scenario.h"
 
-#include <spdlog/fmt/fmt.h>
-
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/clock.h"
@@ -116,10 +117,12 @@ class AuthBench {
     // Without Redis the auth interceptor skips the revocation check, which would flatter the
     // authenticated rate: refuse to measure that.
     if (auto ping = redis_.Ping(); !ping.ok()) {
-      return Unavailable("REDIS_UNREACHABLE", "Redis at --redis-url: " + ping.ToString());
+      return Unavailable("REDIS_UNREACHABLE",
+                         "Redis at --redis-url: " + std::string(ping.message()));
     }
     if (auto ping = pg_.Ping(); !ping.ok()) {
-      return Unavailable("PG_UNREACHABLE", "PostgreSQL at --pg-url: " + ping.ToString());
+      return Unavailable("PG_UNREACHABLE",
+                         "PostgreSQL at --pg-url: " + std::string(ping.message()));
     }
     bare_server_.Register(&bare_echo_);
     guarded_server_.Register(&guarded_echo_);

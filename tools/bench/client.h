@@ -3,11 +3,11 @@
 // What every scenario's gRPC calls share: a deadline, and failures as absl::Status carrying the
 // server's stable reason, so that reports name "RATE_LIMITED" rather than a bare code.
 
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -1,11 +1,11 @@
 #include "tools/bench/load.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 namespace plaza::bench {
 namespace {
@@ -29,6 +29,7 @@ absl::StatusOr<Summary> RunClosedLoop(const LoadOptions& options, const Operatio
   const Clock::time_point deadline = start + options.duration;
   {
     std::vector<std::jthread> threads;
+    threads.reserve(results.size());
     for (WorkerResult& result : results) {
       threads.emplace_back([&] {
         for (Clock::time_point begin = Clock::now(); begin < deadline; begin = Clock::now()) {
@@ -57,13 +58,14 @@ absl::StatusOr<Summary> RunClosedLoop(const LoadOptions& options, const Operatio
     if (first_error.ok()) first_error = result.first_error;
     finished = std::max(finished, result.finished);
   }
+  if (latencies_ms.empty()) {
+    return absl::Status(
+        first_error.ok() ? absl::StatusCode::kDeadlineExceeded : first_error.code(),
+        options.name + ": no operation succeeded; first error: " + first_error.ToString());
+  }
   if (errors > 0) {
     spdlog::warn("{}: {} of {} operations failed; first: {}", options.name, errors,
                  errors + static_cast<int64_t>(latencies_ms.size()), first_error.ToString());
-  }
-  if (latencies_ms.empty()) {
-    return absl::Status(first_error.ok() ? absl::StatusCode::kDeadlineExceeded : first_error.code(),
-                        options.name + ": no operation succeeded");
   }
   return Summarize(std::move(latencies_ms), errors,
                    std::chrono::duration<double>(finished - start).count());

@@ -32,9 +32,9 @@ using Operation = std::function<absl::Status(int64_t index)>;
 // until all threads are done. `operation` must be thread-safe.
 //
 // Returns the summary of the successful operations over the wall time from start to the last
-// finish. Failed operations count as errors and are logged once per measurement (how many, and
-// the first one's status). If none succeeded, returns the first failure's code with a message
-// naming the measurement.
+// finish; failed ones count as errors, and a warning gives their number and the first one's
+// status. If none succeeded, returns the first failure's code with a message naming the
+// measurement and quoting that failure.
 absl::StatusOr<Summary> RunClosedLoop(const LoadOptions& options, const Operation& operation);
 
 }  // namespace plaza::bench

@@ -1,8 +1,8 @@
 #include "tools/bench/report.h"
 
-#include <spdlog/fmt/fmt.h>
-
 #include <cmath>
+
+#include <spdlog/fmt/fmt.h>
 
 namespace plaza::bench {
 namespace {
@@ -61,7 +61,7 @@ std::string RenderJson(const Report& report) {
   for (size_t i = 0; i < report.operations.size(); ++i) {
     const auto& [name, summary] = report.operations[i];
     out += fmt::format(
-        "{}{{\"name\": {}, \"per_second\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"errors\": {}}}",
+        R"({}{{"name": {}, "per_second": {}, "p50_ms": {}, "p99_ms": {}, "errors": {}}})",
         i == 0 ? "" : ", ", JsonString(name), JsonNumber(summary.per_second),
         JsonNumber(summary.p50_ms), JsonNumber(summary.p99_ms), summary.errors);
   }

@@ -1,8 +1,8 @@
 #include "tools/bench/synthetic_users.h"
 
-#include <spdlog/fmt/fmt.h>
-
 #include <random>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "plaza/core/status.h"
 #include "plaza/rpc/call.h"
@@ -76,8 +76,9 @@ absl::StatusOr<SyntheticUser> SyntheticUsers::SignUp() {
     *request.mutable_device() = device;
     v1::RegisterResponse response;
     absl::Status status = FromGrpc(stub_->Register(&context, request, &response), context);
-    if (status.ok())
+    if (status.ok()) {
       return SyntheticUser{response.profile().user_id(), response.tokens().access_token()};
+    }
     if (ReasonOf(status) != "PHONE_TAKEN") return status;
   }
   // The number was registered by an earlier run; a refused Register leaves the code unspent.

@@ -13,11 +13,11 @@
 // user stays within every limit, as many real users behind many addresses would, and the limits
 // themselves are left as they are. The accounts stay in identity's database.
 
-#include <grpcpp/grpcpp.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "plaza/identity/v1/identity_service.grpc.pb.h"

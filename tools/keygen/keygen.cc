@@ -32,12 +32,11 @@ absl::StatusOr<auth::KeyPair> NewKeyPair(std::string_view key_id) {
   auth::KeyPair pair{.signing_key = Rename(provisional.signing_key, key_id),
                      .public_key = Rename(provisional.public_key, key_id)};
   absl::StatusOr<auth::Signer> signer = auth::Signer::Create(pair.signing_key);
-  if (!signer.ok()) return signer.status();
-  // Signer::Create ignores surrounding whitespace, so " k1" parses; the printed key must not
-  // carry it.
-  if (signer->key_id() != key_id) {
+  // The seed is fresh, so only the kid can be wrong. Signer::Create ignores surrounding
+  // whitespace, so " k1" parses; the printed key must not carry it.
+  if (!signer.ok() || signer->key_id() != key_id) {
     return InvalidArgument(auth::kSigningKeyInvalid,
-                           "the key id must be 1..64 characters of [A-Za-z0-9._-]");
+                           "a key id is 1..64 characters of [A-Za-z0-9._-]");
   }
   return pair;
 }

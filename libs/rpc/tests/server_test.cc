@@ -1,9 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <future>
 #include <thread>
 
@@ -22,23 +18,6 @@ using plaza::echo::v1::EchoRequest;
 using plaza::echo::v1::EchoResponse;
 
 namespace {
-
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
-  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, static_cast<size_t>(n));
-  close(fd);
-  return response;
-}
 
 // grpc.health.v1.Health/Check through a generic stub: 1 = SERVING, 2 = NOT_SERVING.
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
@@ -101,10 +80,10 @@ struct Fixture {
 TEST_CASE("Health says NOT_SERVING until the service is ready", "[rpc][db]") {
   Fixture f;
   CHECK(HealthStatus(f.channel) == 2);
-  CHECK_THAT(HttpGet(f.server.metrics_port(), "/healthz"), Catch::Contains("503"));
+  CHECK_THAT(plaza::testing::HttpGet(f.server.metrics_port(), "/healthz"), Catch::Contains("503"));
   f.server.SetServing(true);
   CHECK(HealthStatus(f.channel) == 1);
-  CHECK_THAT(HttpGet(f.server.metrics_port(), "/healthz"), Catch::Contains("200 OK"));
+  CHECK_THAT(plaza::testing::HttpGet(f.server.metrics_port(), "/healthz"), Catch::Contains("200 OK"));
 }
 
 TEST_CASE("Authenticated calls need a valid, unrevoked access token", "[rpc][db]") {
@@ -180,7 +159,7 @@ TEST_CASE("Every call gets a request id and is counted in the metrics", "[rpc][d
   REQUIRE(f.stub->Echo(&given, request, &response).ok());
   CHECK(given.GetServerTrailingMetadata().find("x-plaza-request-id")->second == "gateway-chosen-id");
 
-  auto metrics = HttpGet(f.server.metrics_port(), "/metrics");
+  auto metrics = plaza::testing::HttpGet(f.server.metrics_port(), "/metrics");
   CHECK_THAT(metrics, Catch::Contains(
                           "plaza_rpc_requests_total{method=\"/plaza.echo.v1.EchoService/Echo\",code=\"OK\"} 2"));
   CHECK_THAT(metrics, Catch::Contains("plaza_rpc_latency_seconds_count"));

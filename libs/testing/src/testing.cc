@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -81,61 +84,125 @@ std::string RedisServer::Url(std::string_view credentials, int db) const {
 }
 
 void RedisServer::Start() {
-  std::vector<std::string> args = {"/usr/bin/redis-server",
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   "no",
-                                   "--daemonize",
-                                   "no",
-                                   "--loglevel",
-                                   "warning"};
+  std::vector<std::string> args = {"/usr/bin/redis-server", "--port", std::to_string(port_),
+                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                   "--daemonize", "no", "--loglevel", "warning"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  process_ = std::make_unique<ChildProcess>(args, std::vector<std::string>{});
+  if (!WaitForPort(port_, std::chrono::seconds(10))) {
+    throw std::runtime_error("redis-server did not listen on " + std::to_string(port_) + ": " +
+                             process_->Output());
+  }
+}
+
+void RedisServer::Stop() { process_.reset(); }
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> extra_env) {
+  static std::atomic<int> counter{0};
+  output_path_ = "/tmp/plaza-test-child-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".log";
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
+  for (auto& var : extra_env) {
+    // A later NAME=value replaces any earlier one: getenv() would return the first.
+    std::string prefix = var.substr(0, var.find('=') + 1);
+    std::erase_if(env, [&](const std::string& existing) { return existing.starts_with(prefix); });
+    env.push_back(std::move(var));
+  }
+  std::vector<char*> c_argv, c_env;
+  for (auto& arg : argv) c_argv.push_back(arg.data());
+  c_argv.push_back(nullptr);
+  for (auto& var : env) c_env.push_back(var.data());
+  c_env.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  int error = posix_spawn(&pid_, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     pid_ = -1;
-    throw std::runtime_error(std::string("cannot start redis-server: ") + std::strerror(error));
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
   }
-  WaitUntilListening();
 }
 
-void RedisServer::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+ChildProcess::~ChildProcess() {
+  if (running()) {
+    kill(pid_, SIGKILL);
+    Wait(std::chrono::seconds(10));
+  }
+  std::remove(output_path_.c_str());
 }
 
-void RedisServer::WaitUntilListening() {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("redis-server exited at start (port " + std::to_string(port_) +
-                               " taken?)");
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port_));
-    bool up = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+void ChildProcess::Signal(int signal) {
+  if (running()) kill(pid_, signal);
+}
+
+bool ChildProcess::running() {
+  if (status_ >= 0 || pid_ <= 0) return false;
+  int raw = 0;
+  if (waitpid(pid_, &raw, WNOHANG) == pid_) {
+    status_ = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return false;
+  }
+  return true;
+}
+
+int ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status_;
+}
+
+std::string ChildProcess::Output() const {
+  std::ifstream file(output_path_);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+namespace {
+int ConnectLocal(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     close(fd);
-    if (up) return;
+    return -1;
+  }
+  return fd;
+}
+}  // namespace
+
+bool WaitForPort(int port, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (int fd = ConnectLocal(port); fd >= 0) {
+      close(fd);
+      return true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  throw std::runtime_error("redis-server did not listen within 10 s");
+  return false;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ConnectLocal(port);
+  if (fd < 0) return "";
+  std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return response;
 }
 
 int FreePort() {

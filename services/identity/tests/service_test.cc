@@ -67,8 +67,8 @@ struct Identity {
   std::unique_ptr<v1::IdentityService::Stub> stub;
   std::unique_ptr<v1::InternalService::Stub> internal_stub;
 
-  explicit Identity(std::string redis = plaza::testing::TestRedisUrl())
-      : redis_url(std::move(redis)),
+  explicit Identity(std::string url = plaza::testing::TestRedisUrl())
+      : redis_url(std::move(url)),
         redis({.url = redis_url, .connect_timeout = std::chrono::milliseconds(300),
                .command_timeout = std::chrono::milliseconds(300)}) {
     REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());

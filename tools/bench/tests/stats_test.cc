@@ -1,9 +1,9 @@
-#include "tools/bench/stats.h"
-
 #include <catch2/catch.hpp>
+
 #include <vector>
 
-using Catch::Approx;
+#include "tools/bench/stats.h"
+
 using plaza::bench::Median;
 using plaza::bench::MedianOfRuns;
 using plaza::bench::Percentile;

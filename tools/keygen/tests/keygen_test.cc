@@ -1,12 +1,13 @@
-#include "tools/keygen/keygen.h"
-
 #include <catch2/catch.hpp>
+
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/clock.h"
 #include "plaza/core/status.h"
+#include "tools/keygen/keygen.h"
 
 namespace {
 
@@ -49,7 +50,8 @@ TEST_CASE("NewKeyPair makes a different key every time", "[keygen]") {
 }
 
 TEST_CASE("NewKeyPair refuses kids the key syntax cannot hold", "[keygen]") {
-  for (std::string kid : {"", " k1", "k1 ", "k:1", "k,1", "kéy", std::string(65, 'k')}) {
+  for (const std::string& kid :
+       std::vector<std::string>{"", " k1", "k1 ", "k:1", "k,1", "kéy", std::string(65, 'k')}) {
     INFO("kid '" << kid << "'");
     auto pair = NewKeyPair(kid);
     REQUIRE_FALSE(pair.ok());

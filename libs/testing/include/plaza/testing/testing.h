@@ -4,6 +4,8 @@
 // PLAZA_TEST_PG_URL (an admin URL) and PLAZA_TEST_REDIS_URL, which scripts/test sets. A missing
 // variable is a hard failure, never a silent skip.
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,30 @@ const TestDatabase& SharedTestDatabase();
 // PLAZA_TEST_REDIS_URL.
 std::string TestRedisUrl();
 
+// A child process owned by the test: started with extra environment variables, its stdout and
+// stderr captured to a file, signalled and reaped by its PID alone.
+class ChildProcess {
+ public:
+  // `extra_env` entries (NAME=value) are added to this process's environment, later ones
+  // replacing earlier ones of the same name. Throws std::runtime_error if it cannot start.
+  ChildProcess(std::vector<std::string> argv, std::vector<std::string> extra_env);
+  ~ChildProcess();  // SIGKILLs the process if it is still running
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Signal(int signal);
+  // Waits up to `timeout` for the exit status (the exit code, or 128 + signal); -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
+  bool running();
+  // Everything the process wrote so far to stdout and stderr.
+  std::string Output() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string output_path_;
+};
+
 // A redis-server owned by the test, on a free port, with nothing persisted. Stop() kills that
 // process alone, by its PID, as an outage would; Start() brings it back on the same port.
 class RedisServer {
@@ -53,12 +79,17 @@ class RedisServer {
   void Stop();
 
  private:
-  void WaitUntilListening();
-
   const int port_;
   const std::vector<std::string> extra_args_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
+
+// True once something accepts TCP connections on 127.0.0.1:`port`, polling up to `timeout`.
+bool WaitForPort(int port, std::chrono::milliseconds timeout);
+
+// The whole response (status line, headers, body) to GET `path` on 127.0.0.1:`port`, or "" if
+// nothing answers.
+std::string HttpGet(int port, const std::string& path);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
