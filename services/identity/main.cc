@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
                       .host = config.String("grpc_host"),
                       .grpc_port = static_cast<int>(config.Int("grpc_port")),
                       .metrics_port = static_cast<int>(config.Int("metrics_port")),
-                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms"))},
+                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms")),
+                      .trust_client_ip_header = config.Bool("trust_client_ip_header")},
                      &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);

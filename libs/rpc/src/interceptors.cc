@@ -30,6 +30,13 @@ std::string_view CodeName(grpc::StatusCode code) {
 
 grpc::string_ref Ref(std::string_view text) { return grpc::string_ref(text.data(), text.size()); }
 
+// An IPv4 or IPv6 address in text form: it becomes part of rate-limit keys.
+bool LooksLikeIp(grpc::string_ref value) {
+  std::string_view text(value.data(), value.size());
+  return !text.empty() && text.size() <= 45 &&
+         text.find_first_not_of("0123456789abcdefABCDEF.:") == std::string_view::npos;
+}
+
 // Metadata values inserted by interceptors must outlive the call; the interceptor owns them.
 class OwnedStrings {
  public:
@@ -41,12 +48,19 @@ class OwnedStrings {
 
 class ObservabilityInterceptor : public Interceptor {
  public:
-  ObservabilityInterceptor(ServerRpcInfo* info, Metrics& metrics)
-      : method_(info->method()), metrics_(metrics), started_(std::chrono::steady_clock::now()) {}
+  ObservabilityInterceptor(ServerRpcInfo* info, Metrics& metrics, bool trust_client_ip_header)
+      : method_(info->method()),
+        metrics_(metrics),
+        trust_client_ip_header_(trust_client_ip_header),
+        started_(std::chrono::steady_clock::now()) {}
 
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       Multimap* metadata = methods->GetRecvInitialMetadata();
+      if (auto ip = metadata->find(Ref(kClientIpKey));
+          ip != metadata->end() && !(trust_client_ip_header_ && LooksLikeIp(ip->second))) {
+        metadata->erase(Ref(kClientIpKey));
+      }
       auto it = metadata->find(Ref(kRequestIdKey));
       if (it == metadata->end() || it->second.size() == 0 || it->second.size() > 64) {
         if (it != metadata->end()) metadata->erase(it);
@@ -85,6 +99,7 @@ class ObservabilityInterceptor : public Interceptor {
 
   std::string method_;
   Metrics& metrics_;
+  const bool trust_client_ip_header_;
   std::chrono::steady_clock::time_point started_;
   std::string request_id_;
   OwnedStrings strings_;
@@ -92,18 +107,20 @@ class ObservabilityInterceptor : public Interceptor {
 
 class ObservabilityFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit ObservabilityFactory(Metrics& metrics) : metrics_(metrics) {
+  ObservabilityFactory(Metrics& metrics, bool trust_client_ip_header)
+      : metrics_(metrics), trust_client_ip_header_(trust_client_ip_header) {
     metrics_.Declare("plaza_rpc_requests_total", Metrics::Kind::kCounter,
                      "RPCs handled, by method and status code.");
     metrics_.Declare("plaza_rpc_latency_seconds", Metrics::Kind::kHistogram,
                      "RPC handling time in seconds, by method.");
   }
   Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
-    return new ObservabilityInterceptor(info, metrics_);
+    return new ObservabilityInterceptor(info, metrics_, trust_client_ip_header_);
   }
 
  private:
   Metrics& metrics_;
+  const bool trust_client_ip_header_;
 };
 
 class AuthInterceptor : public Interceptor {
@@ -173,8 +190,8 @@ class AuthFactory : public grpc::experimental::ServerInterceptorFactoryInterface
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeObservabilityInterceptor(
-    Metrics& metrics) {
-  return std::make_unique<ObservabilityFactory>(metrics);
+    Metrics& metrics, bool trust_client_ip_header) {
+  return std::make_unique<ObservabilityFactory>(metrics, trust_client_ip_header);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeAuthInterceptor(

@@ -29,7 +29,7 @@ absl::Status Server::Start() {
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto* service : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(MakeObservabilityInterceptor(metrics_));
+  interceptors.push_back(MakeObservabilityInterceptor(metrics_, options_.trust_client_ip_header));
   if (verifier_ != nullptr) {
     interceptors.push_back(MakeAuthInterceptor(*verifier_, revocations_, metrics_));
   }

@@ -27,6 +27,9 @@ std::vector<core::ConfigKey> ServiceConfigKeys(int default_grpc_port) {
       {.name = "log_level", .default_value = "info", .help = "trace|debug|info|warn|error"},
       {.name = "token_public_keys",
        .help = "access-token public keys accepted, '<kid>:<base64>,...' (old and new during rotation)"},
+      {.name = "trust_client_ip_header", .type = ConfigType::kBool, .default_value = "false",
+       .help = "believe the gateway's x-plaza-client-ip; only where the gateway alone can reach "
+               "this service"},
       {.name = "drain_timeout_ms", .type = ConfigType::kInt, .default_value = "10000",
        .help = "how long SIGTERM waits for in-flight calls", .min = 0, .max = 600000},
   };

@@ -34,7 +34,8 @@ std::vector<std::string> Environment(const plaza::testing::TestDatabase& db, con
           "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024),
           "PLAZA_DEV_MODE=true",
           "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests",
-          "PLAZA_DRAIN_TIMEOUT_MS=2000"};
+          "PLAZA_DRAIN_TIMEOUT_MS=2000",
+          "PLAZA_TRUST_CLIENT_IP_HEADER=true"};
 }
 
 bool WaitHealthy(ChildProcess& identity, int metrics_port) {

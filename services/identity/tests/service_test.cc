@@ -61,16 +61,19 @@ struct Identity {
   plaza::identity::DevSmsSender sms{store};
   IdentityService service{{store, signer, verifier, revocations, limiter, sms, clock}, Options()};
   InternalService internal{store};
-  plaza::rpc::Server server{{.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1},
-                            &verifier, &revocations};
+  plaza::rpc::Server server;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::IdentityService::Stub> stub;
   std::unique_ptr<v1::InternalService::Stub> internal_stub;
 
-  explicit Identity(std::string url = plaza::testing::TestRedisUrl())
+  // Clients name their IP through the gateway's header unless `behind_gateway` is false.
+  explicit Identity(std::string url = plaza::testing::TestRedisUrl(), bool behind_gateway = true)
       : redis_url(std::move(url)),
         redis({.url = redis_url, .connect_timeout = std::chrono::milliseconds(300),
-               .command_timeout = std::chrono::milliseconds(300)}) {
+               .command_timeout = std::chrono::milliseconds(300)}),
+        server({.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1,
+                .trust_client_ip_header = behind_gateway},
+               &verifier, &revocations) {
     REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());
     server.Register(&service);
     server.Register(&internal);
@@ -320,6 +323,22 @@ TEST_CASE("Code requests are rate limited per IP", "[identity][db]") {
     if (outcome.code == grpc::StatusCode::RESOURCE_EXHAUSTED) ++refused;
   }
   CHECK(refused == 5);
+}
+
+TEST_CASE("Without a gateway in front, a forged client IP header does not dodge the IP limit",
+          "[identity][db]") {
+  Identity identity(plaza::testing::TestRedisUrl(), /*behind_gateway=*/false);
+  // All of these come from 127.0.0.1, whatever header they carry; other runs may already have
+  // used part of this hour's allowance for 127.0.0.1, so only the ceiling is certain.
+  v1::RequestCodeRequest request;
+  int accepted = 0;
+  for (int i = 0; i < 25; ++i) {
+    Client liar;
+    request.set_phone(liar.phone);
+    v1::RequestCodeResponse response;
+    if (Call(identity, STUB(RequestCode), &liar, request, &response).ok()) ++accepted;
+  }
+  CHECK(accepted <= 20);
 }
 
 TEST_CASE("Refresh tokens rotate and a reused one ends the session", "[identity][db]") {

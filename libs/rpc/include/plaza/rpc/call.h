@@ -43,7 +43,8 @@ absl::StatusOr<Caller> RequireCaller(const grpc::ServerContext& context);
 // The request id the observability interceptor assigned (or the gateway sent).
 std::string RequestIdOf(const grpc::ServerContext& context);
 
-// The client's IP: the gateway's `x-plaza-client-ip` if present, else the transport peer.
+// The client's IP: the gateway's `x-plaza-client-ip` if the server trusts it (the interceptor
+// removes it otherwise), else the transport peer.
 std::string ClientIpOf(const grpc::ServerContext& context);
 
 // Converts `status`, adding `x-plaza-reason` to the trailing metadata when it has a reason.

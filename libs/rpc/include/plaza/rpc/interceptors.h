@@ -2,8 +2,8 @@
 
 // Server interceptors installed on every Plaza service.
 //
-// ObservabilityInterceptor: makes sure each call has a request id (the gateway's or a new one)
-// and, when the status is sent, writes one log line (method, code, reason, latency, request id)
+// ObservabilityInterceptor: makes sure each call has a request id (the gateway's or a new one),
+// removes `x-plaza-client-ip` unless it is trusted and well-formed, and, when the status is sent, writes one log line (method, code, reason, latency, request id)
 // and the per-method Prometheus metrics.
 //
 // AuthInterceptor: removes any client-sent identity metadata, verifies the bearer token (Ed25519
@@ -26,7 +26,7 @@
 namespace plaza::rpc {
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeObservabilityInterceptor(
-    Metrics& metrics);
+    Metrics& metrics, bool trust_client_ip_header);
 
 // `revocations` may be null (no revocation checks, for tests of the signature path only).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeAuthInterceptor(

@@ -27,6 +27,9 @@ struct ServerOptions {
   int metrics_port = 0;  // 0 picks a free port; -1 disables the HTTP endpoint
   int max_message_bytes = 4 << 20;
   std::chrono::milliseconds drain_timeout{10'000};
+  // Believe `x-plaza-client-ip` (set by the gateway) for per-IP limits. Only where nothing but
+  // the gateway can reach the service; otherwise any caller could pick its own IP.
+  bool trust_client_ip_header = false;
 };
 
 class Server {

@@ -12,7 +12,7 @@ namespace plaza::rpc {
 
 // grpc_host, grpc_port (default `default_grpc_port`), metrics_port (default grpc port + 1000),
 // pg_url, pg_pool_size, redis_url, redis_pool_size, node_id, log_level, token_public_keys,
-// drain_timeout_ms.
+// trust_client_ip_header, drain_timeout_ms.
 std::vector<core::ConfigKey> ServiceConfigKeys(int default_grpc_port);
 
 }  // namespace plaza::rpc
