@@ -454,9 +454,7 @@ grpc::Status IdentityService::ListFriendRequests(grpc::ServerContext* context,
     if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), before));
     PLAZA_ASSIGN_OR_RETURN(auto requests, deps_.store.ListFriendRequests(caller.user_id, request->direction(),
                                                                          before, page_size + 1));
-    bool more = static_cast<int32_t>(requests.size()) > page_size;
-    if (more) requests.pop_back();
-    if (more) response->set_next_page_token(core::EncodePageToken(requests.back().request_id()));
+    response->set_next_page_token(core::TakePage(requests, page_size, [](const v1::FriendRequest& r) { return r.request_id(); }));
     for (auto& item : requests) *response->add_requests() = std::move(item);
     return absl::OkStatus();
   });
@@ -499,9 +497,7 @@ grpc::Status IdentityService::ListFriends(grpc::ServerContext* context, const v1
     int64_t after = 0;
     if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
     PLAZA_ASSIGN_OR_RETURN(auto friends, deps_.store.ListFriends(caller.user_id, after, page_size + 1));
-    bool more = static_cast<int32_t>(friends.size()) > page_size;
-    if (more) friends.pop_back();
-    if (more) response->set_next_page_token(core::EncodePageToken(friends.back().profile().user_id()));
+    response->set_next_page_token(core::TakePage(friends, page_size, [](const v1::Friend& f) { return f.profile().user_id(); }));
     for (auto& item : friends) *response->add_friends() = std::move(item);
     return absl::OkStatus();
   });
@@ -544,9 +540,7 @@ grpc::Status IdentityService::ListBlockedUsers(grpc::ServerContext* context,
     int64_t after = 0;
     if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
     PLAZA_ASSIGN_OR_RETURN(auto blocked, deps_.store.ListBlocked(caller.user_id, after, page_size + 1));
-    bool more = static_cast<int32_t>(blocked.size()) > page_size;
-    if (more) blocked.pop_back();
-    if (more) response->set_next_page_token(core::EncodePageToken(blocked.back().user_id()));
+    response->set_next_page_token(core::TakePage(blocked, page_size, [](const v1::Profile& p) { return p.user_id(); }));
     for (auto& item : blocked) *response->add_profiles() = std::move(item);
     return absl::OkStatus();
   });

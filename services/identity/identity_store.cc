@@ -313,24 +313,23 @@ absl::StatusOr<Account> IdentityStore::GetAccount(int64_t user_id) {
   });
 }
 
-absl::StatusOr<std::optional<Account>> IdentityStore::FindByPhone(const std::string& phone) {
+absl::StatusOr<std::optional<Account>> IdentityStore::FindAccount(const char* condition,
+                                                                  const std::string& value) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::optional<Account>> {
-    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns +
-                                   " FROM identity.users WHERE phone = $1",
-                               phone);
+    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE " +
+                                   condition,
+                               value);
     if (rows.empty()) return std::optional<Account>();
     return std::optional<Account>(AccountFrom(rows[0]));
   });
 }
 
+absl::StatusOr<std::optional<Account>> IdentityStore::FindByPhone(const std::string& phone) {
+  return FindAccount("phone = $1", phone);
+}
+
 absl::StatusOr<std::optional<Account>> IdentityStore::FindByPlazaId(const std::string& plaza_id) {
-  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::optional<Account>> {
-    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns +
-                                   " FROM identity.users WHERE lower(plaza_id) = lower($1)",
-                               plaza_id);
-    if (rows.empty()) return std::optional<Account>();
-    return std::optional<Account>(AccountFrom(rows[0]));
-  });
+  return FindAccount("lower(plaza_id) = lower($1)", plaza_id);
 }
 
 absl::StatusOr<std::vector<v1::Profile>> IdentityStore::GetProfiles(const std::vector<int64_t>& user_ids) {

@@ -169,6 +169,9 @@ class IdentityStore {
   absl::StatusOr<std::vector<std::pair<int64_t, std::vector<int64_t>>>> FriendIdsWithTags(int64_t user_id);
 
  private:
+  // The account matching `condition` (SQL over identity.users with one parameter $1).
+  absl::StatusOr<std::optional<Account>> FindAccount(const char* condition, const std::string& value);
+
   pg::Pool& pool_;
   core::IdGenerator& ids_;
   const core::Clock& clock_;

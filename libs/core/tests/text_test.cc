@@ -44,3 +44,15 @@ TEST_CASE("Page tokens round trip and reject forgeries", "[core][text]") {
   CHECK(size == 100);
   CHECK_FALSE(plaza::core::ResolvePageSize(-1, 20, 100, size).ok());
 }
+
+TEST_CASE("TakePage drops the look-ahead row and points the token at the last kept row", "[core][text]") {
+  std::vector<int64_t> rows = {10, 20, 30, 40};
+  auto identity = [](int64_t row) { return row; };
+  std::string token = plaza::core::TakePage(rows, 3, identity);
+  CHECK(rows == std::vector<int64_t>{10, 20, 30});
+  int64_t key = 0;
+  REQUIRE(plaza::core::DecodePageToken(token, key).ok());
+  CHECK(key == 30);
+  CHECK(plaza::core::TakePage(rows, 3, identity).empty());
+  CHECK(rows.size() == 3);
+}

@@ -190,6 +190,28 @@ void Register(Identity& identity, Client& client, const std::string& name = "Mei
   client.user_id = response.profile().user_id();
 }
 
+constexpr const char* kPassword = "a long password";
+
+// Gives `owner` a password (once) and logs them in with it from another device.
+Client LogInElsewhere(Identity& identity, Client& owner, const std::string& device_id) {
+  auto me = Ok(identity, STUB(GetMyProfile), &owner, v1::GetMyProfileRequest());
+  if (!me.has_password()) {
+    v1::SetPasswordRequest set;
+    set.set_new_password(kPassword);
+    Ok(identity, STUB(SetPassword), &owner, set);
+  }
+  Client device(device_id);
+  device.phone = owner.phone;
+  device.ip = owner.ip;
+  v1::LoginRequest login;
+  login.set_phone(owner.phone);
+  login.set_password(kPassword);
+  *login.mutable_device() = device.device;
+  device.tokens = Ok(identity, STUB(Login), &device, login).tokens();
+  device.user_id = owner.user_id;
+  return device;
+}
+
 void BeFriends(Identity& identity, Client& a, Client& b) {
   v1::SendFriendRequestRequest send;
   send.set_user_id(b.user_id);
@@ -403,23 +425,8 @@ TEST_CASE("Logout ends one session at once; logout-others ends the rest", "[iden
   Identity identity;
   Client phone("phone-1");
   Register(identity, phone);
-  std::vector<Client> devices;
-  for (const char* id : {"tablet-1", "laptop-1"}) {
-    Client device(id);
-    device.phone = phone.phone;
-    device.ip = phone.ip;
-    v1::LoginRequest login;
-    login.set_phone(phone.phone);
-    // Each login needs a fresh code; the per-phone resend window is in Redis, so give each
-    // device its own rate-limit subject by logging in with a password instead.
-    v1::SetPasswordRequest set;
-    set.set_new_password("a long password");
-    if (devices.empty()) Ok(identity, STUB(SetPassword), &phone, set);
-    login.set_password("a long password");
-    *login.mutable_device() = device.device;
-    device.tokens = Ok(identity, STUB(Login), &device, login).tokens();
-    devices.push_back(device);
-  }
+  std::vector<Client> devices = {LogInElsewhere(identity, phone, "tablet-1"),
+                                 LogInElsewhere(identity, phone, "laptop-1")};
   v1::LogoutRequest logout;
   Ok(identity, STUB(Logout), &devices[0], logout);
   CHECK(Refused(identity, STUB(GetMyProfile), &devices[0], v1::GetMyProfileRequest(),
@@ -447,25 +454,18 @@ TEST_CASE("A second login of the same device replaces its session", "[identity][
   Identity identity;
   Client mei("same-device");
   Register(identity, mei);
-  v1::SetPasswordRequest set;
-  set.set_new_password("a long password");
-  Ok(identity, STUB(SetPassword), &mei, set);
-  Client again = mei;
-  v1::LoginRequest login;
-  login.set_phone(mei.phone);
-  login.set_password("a long password");
-  *login.mutable_device() = mei.device;
-  again.tokens = Ok(identity, STUB(Login), &again, login).tokens();
+  Client again = LogInElsewhere(identity, mei, "same-device");
   CHECK(Refused(identity, STUB(GetMyProfile), &mei, v1::GetMyProfileRequest(),
                 grpc::StatusCode::UNAUTHENTICATED) == "SESSION_REVOKED");
   CHECK(Ok(identity, STUB(ListSessions), &again, v1::ListSessionsRequest()).sessions_size() == 1);
 
   SECTION("changing the password needs the current one") {
+    v1::SetPasswordRequest set;
     set.set_new_password("another long one");
     set.set_current_password("not it at all");
     CHECK(Refused(identity, STUB(SetPassword), &again, set, grpc::StatusCode::UNAUTHENTICATED) ==
           "WRONG_PASSWORD");
-    set.set_current_password("a long password");
+    set.set_current_password(kPassword);
     Ok(identity, STUB(SetPassword), &again, set);
   }
 }
@@ -849,18 +849,9 @@ TEST_CASE("Identity recovers when PostgreSQL drops its connections", "[identity]
 TEST_CASE("Revocations survive a Redis that lost its data", "[identity][db]") {
   plaza::testing::RedisServer redis;
   Identity identity(redis.Url());
-  Client mei("phone"), laptop("laptop");
+  Client mei("phone");
   Register(identity, mei);
-  v1::SetPasswordRequest set;
-  set.set_new_password("a long password");
-  Ok(identity, STUB(SetPassword), &mei, set);
-  laptop.phone = mei.phone;
-  laptop.ip = mei.ip;
-  v1::LoginRequest login;
-  login.set_phone(mei.phone);
-  login.set_password("a long password");
-  *login.mutable_device() = laptop.device;
-  laptop.tokens = Ok(identity, STUB(Login), &laptop, login).tokens();
+  Client laptop = LogInElsewhere(identity, mei, "laptop");
   Ok(identity, STUB(LogoutOtherSessions), &mei, v1::LogoutOtherSessionsRequest());
 
   redis.Stop();  // nothing is persisted: the revocation set is gone

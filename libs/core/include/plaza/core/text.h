@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -25,6 +26,15 @@ absl::Status ValidateText(std::string_view field, std::string_view value, size_t
 std::string EncodePageToken(int64_t last_key);
 // The key in `token`; INVALID_ARGUMENT (PAGE_TOKEN_INVALID) if it was not made by EncodePageToken.
 absl::Status DecodePageToken(std::string_view token, int64_t& last_key);
+
+// List calls fetch page_size + 1 rows: the extra one only says another page exists. Drops it
+// and returns the token for the next page ("" on the last page), keyed by `key_of(last row)`.
+template <typename Row, typename KeyOf>
+std::string TakePage(std::vector<Row>& rows, int32_t page_size, KeyOf key_of) {
+  if (rows.size() <= static_cast<size_t>(page_size)) return "";
+  rows.resize(static_cast<size_t>(page_size));
+  return EncodePageToken(key_of(rows.back()));
+}
 
 // `requested` clamped to [1, max]; 0 means `fallback`. INVALID_ARGUMENT (PAGE_SIZE_INVALID) if
 // negative.
