@@ -1,5 +1,6 @@
 // plaza-identity: wires configuration, pools, store and service into a running server.
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -80,18 +81,24 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Serving waits for the schema; the database may come up after us.
+  // Serving waits for the schema and for Redis; either may come up after us.
+  std::atomic<bool> stopping{false};
   std::thread readiness([&] {
-    for (;;) {
-      auto migrated = pg::Migrate(pg, "identity", identity::Migrations());
-      if (migrated.ok()) break;
+    auto retry = [&](const char* what, const absl::Status& status) {
+      spdlog::warn("{} not ready ({}); retrying", what, status.ToString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    };
+    absl::Status migrated;
+    while (!stopping && !(migrated = pg::Migrate(pg, "identity", identity::Migrations())).ok()) {
       if (migrated.code() != absl::StatusCode::kUnavailable && migrated.code() != absl::StatusCode::kAborted) {
         spdlog::critical("migrations failed: {}", migrated.ToString());
         std::exit(2);
       }
-      spdlog::warn("database not ready ({}); retrying", migrated.ToString());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      retry("database", migrated);
     }
+    absl::Status pinged;
+    while (!stopping && !(pinged = redis.Ping()).ok()) retry("redis", pinged);
+    if (stopping) return;
     mirror.Start();
     server.SetServing(true);
     spdlog::info("identity is serving");
@@ -99,6 +106,7 @@ int main(int argc, char** argv) {
 
   int signal = rpc::WaitForTerminationSignal();
   spdlog::info("signal {}: shutting down", signal);
+  stopping = true;
   readiness.join();
   server.Shutdown();
   mirror.Stop();

@@ -22,13 +22,14 @@ struct Ports {
   int metrics = plaza::testing::FreePort();
 };
 
-std::vector<std::string> Environment(const plaza::testing::TestDatabase& db, const Ports& ports) {
+std::vector<std::string> Environment(const plaza::testing::TestDatabase& db, const Ports& ports,
+                                     const std::string& redis_url = plaza::testing::TestRedisUrl()) {
   auto keys = plaza::auth::GenerateKeyPair("binary-test");
   return {"PLAZA_GRPC_HOST=127.0.0.1",
           "PLAZA_GRPC_PORT=" + std::to_string(ports.grpc),
           "PLAZA_METRICS_PORT=" + std::to_string(ports.metrics),
           "PLAZA_PG_URL=" + db.url(),
-          "PLAZA_REDIS_URL=" + plaza::testing::TestRedisUrl(),
+          "PLAZA_REDIS_URL=" + redis_url,
           "PLAZA_TOKEN_SIGNING_KEY=" + keys.signing_key,
           "PLAZA_TOKEN_PUBLIC_KEYS=" + keys.public_key,
           "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024),
@@ -91,4 +92,19 @@ TEST_CASE("plaza-identity migrates, serves, and drains on SIGTERM", "[identity][
   identity.Signal(SIGTERM);
   CHECK(identity.Wait(std::chrono::seconds(10)) == 0);
   CHECK_THAT(identity.Output(), Catch::Contains("stopped"));
+}
+
+TEST_CASE("plaza-identity reports NOT_SERVING until Redis is reachable", "[identity][binary][db]") {
+  plaza::testing::TestDatabase db;
+  plaza::testing::RedisServer redis;
+  redis.Stop();
+  Ports ports;
+  ChildProcess identity({PLAZA_IDENTITY_BINARY}, Environment(db, ports, redis.Url()));
+  REQUIRE(plaza::testing::WaitForPort(ports.metrics, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several readiness attempts
+  CHECK_THAT(plaza::testing::HttpGet(ports.metrics, "/healthz"), Catch::Contains("503"));
+  redis.Start();
+  CHECK(WaitHealthy(identity, ports.metrics));
+  identity.Signal(SIGTERM);
+  CHECK(identity.Wait(std::chrono::seconds(10)) == 0);
 }
