@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <latch>
 #include <thread>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -165,28 +166,51 @@ TEST_CASE("Every call gets a request id and is counted in the metrics", "[rpc][d
   CHECK_THAT(metrics, Catch::Contains("plaza_rpc_latency_seconds_count"));
 }
 
-TEST_CASE("Shutdown lets in-flight calls finish and then refuses new ones", "[rpc][db]") {
-  Fixture f;
-  f.server.SetServing(true);
-  // Hold a call open on the server by sending one that needs the network round trip to finish
-  // while Shutdown starts; with a sync server, Shutdown waits for running handlers.
-  std::vector<std::future<bool>> calls;
-  for (int i = 0; i < 8; ++i) {
-    calls.push_back(std::async(std::launch::async, [&] {
-      EchoRequest request;
-      request.set_payload(std::string(1 << 20, 'x'));
-      EchoResponse response;
-      grpc::ClientContext context;
-      auto status = f.stub->Echo(&context, request, &response);
-      return status.ok() ? response.payload().size() == (1u << 20)
-                         : status.error_code() == grpc::StatusCode::UNAVAILABLE;
-    }));
+namespace {
+
+// Echo that signals when a call is inside the handler and holds it there until released.
+class HeldEcho final : public plaza::echo::v1::EchoService::Service {
+ public:
+  grpc::Status Echo(grpc::ServerContext*, const EchoRequest* request, EchoResponse* response) override {
+    entered.count_down();
+    release.wait();
+    response->set_payload(request->payload());
+    return grpc::Status::OK;
   }
-  f.server.Shutdown();
-  for (auto& call : calls) CHECK(call.get());
+  std::latch entered{1};
+  std::latch release{1};
+};
+
+}  // namespace
+
+TEST_CASE("Shutdown lets in-flight calls finish and then refuses new ones", "[rpc][db]") {
+  HeldEcho echo;
+  plaza::rpc::Server server({.service_name = "echo", .host = "127.0.0.1", .metrics_port = -1},
+                            nullptr, nullptr);
+  server.Register(&echo);
+  REQUIRE(server.Start().ok());
+  server.SetServing(true);
+  auto stub = plaza::echo::v1::EchoService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server.grpc_port()), grpc::InsecureChannelCredentials()));
+
+  auto in_flight = std::async(std::launch::async, [&] {
+    EchoRequest request;
+    request.set_payload("held");
+    EchoResponse response;
+    grpc::ClientContext context;
+    return stub->Echo(&context, request, &response).ok() && response.payload() == "held";
+  });
+  echo.entered.wait();
+  auto shutdown = std::async(std::launch::async, [&] { server.Shutdown(); });
+  // Shutdown must be waiting on the held call, not returning early.
+  CHECK(shutdown.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout);
+  echo.release.count_down();
+  CHECK(in_flight.get());
+  shutdown.get();
+
   EchoRequest request;
   EchoResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  CHECK_FALSE(f.stub->Echo(&context, request, &response).ok());
+  CHECK_FALSE(stub->Echo(&context, request, &response).ok());
 }
