@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
 #include "plaza/core/status.h"
@@ -33,9 +34,8 @@ constexpr int kMaxTagMembers = 5000;
 constexpr int kMaxBatchProfiles = 500;
 
 void SetTimestamp(google::protobuf::Timestamp* out, core::TimePoint t) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  out->set_seconds(micros / 1000000);
-  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 
 absl::Status ValidateUserId(int64_t user_id) {
@@ -99,20 +99,18 @@ absl::StatusOr<v1::SessionTokens> IdentityService::OpenSession(int64_t user_id, 
   PLAZA_ASSIGN_OR_RETURN(auto session,
                          deps_.store.CreateSession(user_id, device, auth::Sha256Hex(refresh_token),
                                                    deps_.clock.Now() + options_.refresh_token_ttl));
-  // The device's earlier session is over; a failure here is repaired by the revocation mirror.
-  (void)PublishRevocations(session.replaced_session_ids);
+  // The device's earlier session is over.
+  PublishRevocations(session.replaced_session_ids);
   v1::SessionTokens tokens = MintAccess(user_id, device.device_id(), session.session_id);
   tokens.set_refresh_token(refresh_token);
   return tokens;
 }
 
-absl::Status IdentityService::PublishRevocations(const std::vector<int64_t>& session_ids) {
-  auto status = deps_.revocations.Revoke(session_ids);
-  if (!status.ok()) {
+void IdentityService::PublishRevocations(const std::vector<int64_t>& session_ids) {
+  if (auto status = deps_.revocations.Revoke(session_ids); !status.ok()) {
     spdlog::warn("could not publish {} session revocations now; the mirror will: {}",
                  session_ids.size(), status.ToString());
   }
-  return status;
 }
 
 absl::Status IdentityService::CheckSessionActive(const rpc::Caller& caller) {
@@ -180,9 +178,7 @@ grpc::Status IdentityService::Login(grpc::ServerContext* context, const v1::Logi
         PLAZA_RETURN_IF_ERROR(ValidateCodeFormat(request->code()));
         break;
       case v1::LoginRequest::kPassword:
-        if (request->password().empty() || request->password().size() > 512) {
-          return InvalidArgument("PASSWORD_INVALID", "password must be 1-128 characters");
-        }
+        PLAZA_RETURN_IF_ERROR(core::ValidateText("password", request->password(), 1, 128));
         break;
       case v1::LoginRequest::CREDENTIAL_NOT_SET:
         return InvalidArgument("CREDENTIAL_MISSING", "give either a code or a password");
@@ -228,7 +224,7 @@ grpc::Status IdentityService::RefreshSession(grpc::ServerContext* context,
       case RefreshOutcome::kReused:
         spdlog::warn("refresh token reused; session {} of user {} revoked", result.session.session_id,
                      result.session.user_id);
-        (void)PublishRevocations({result.session.session_id});
+        PublishRevocations({result.session.session_id});
         return Unauthenticated("REFRESH_TOKEN_REUSED",
                                "this refresh token was already used; the session has been ended");
       case RefreshOutcome::kUnknown:
@@ -247,7 +243,7 @@ grpc::Status IdentityService::Logout(grpc::ServerContext* context, const v1::Log
     if (request->session_id() < 0) return InvalidArgument("SESSION_ID_INVALID", "session_id must not be negative");
     int64_t session_id = request->session_id() == 0 ? caller.session_id : request->session_id();
     PLAZA_RETURN_IF_ERROR(deps_.store.RevokeSession(caller.user_id, session_id));
-    (void)PublishRevocations({session_id});
+    PublishRevocations({session_id});
     return absl::OkStatus();
   });
 }
@@ -258,7 +254,7 @@ grpc::Status IdentityService::LogoutOtherSessions(grpc::ServerContext* context,
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(CheckSessionActive(caller));
     PLAZA_ASSIGN_OR_RETURN(auto ended, deps_.store.RevokeOtherSessions(caller.user_id, caller.session_id));
-    (void)PublishRevocations(ended);
+    PublishRevocations(ended);
     response->set_ended_count(static_cast<int32_t>(ended.size()));
     return absl::OkStatus();
   });
@@ -600,13 +596,8 @@ grpc::Status IdentityService::DiscoverContacts(grpc::ServerContext* context,
       hashes.push_back(hash);
     }
     PLAZA_RETURN_IF_ERROR(Limit(kDiscoveryPerUser, std::to_string(caller.user_id)));
-    PLAZA_ASSIGN_OR_RETURN(auto matches, deps_.store.DiscoverByPhoneHash(caller.user_id, hashes));
-    for (auto& [hash, match] : matches) {
-      auto* contact = response->add_contacts();
-      contact->set_phone_hash(hash);
-      *contact->mutable_profile() = std::move(match.first);
-      contact->set_is_friend(match.second);
-    }
+    PLAZA_ASSIGN_OR_RETURN(auto contacts, deps_.store.DiscoverByPhoneHash(caller.user_id, hashes));
+    for (auto& contact : contacts) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
   });
 }
@@ -665,11 +656,7 @@ grpc::Status InternalService::GetFriendIds(grpc::ServerContext* context, const v
   return rpc::Handle(context, [&]() -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateUserId(request->user_id()));
     PLAZA_ASSIGN_OR_RETURN(auto friends, store_.FriendIdsWithTags(request->user_id()));
-    for (const auto& [friend_id, tags] : friends) {
-      auto* entry = response->add_friends();
-      entry->set_user_id(friend_id);
-      for (int64_t tag : tags) entry->add_tag_ids(tag);
-    }
+    for (auto& entry : friends) *response->add_friends() = std::move(entry);
     return absl::OkStatus();
   });
 }

@@ -76,7 +76,8 @@ class IdentityService final : public v1::IdentityService::Service {
   absl::Status Limit(const redis::RateLimit& limit, const std::string& subject);
   absl::StatusOr<v1::SessionTokens> OpenSession(int64_t user_id, const v1::Device& device);
   v1::SessionTokens MintAccess(int64_t user_id, const std::string& device_id, int64_t session_id);
-  absl::Status PublishRevocations(const std::vector<int64_t>& session_ids);
+  // Tells every service at once; on failure only logs, as the revocation mirror repairs it.
+  void PublishRevocations(const std::vector<int64_t>& session_ids);
   absl::Status CheckSessionActive(const rpc::Caller& caller);
   absl::StatusOr<FriendRequestResult> RequestFriendship(const rpc::Caller& caller, int64_t user_id,
                                                         const std::string& greeting,

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <type_traits>
+
+#include <google/protobuf/util/time_util.h>
 
 #include "plaza/core/status.h"
 
@@ -121,8 +124,7 @@ core::TimePoint FromMicros(int64_t micros) {
       std::chrono::microseconds(micros)));
 }
 void SetTimestamp(google::protobuf::Timestamp* out, int64_t micros) {
-  out->set_seconds(micros / 1000000);
-  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
 }
 
 // Reads kProfileColumns starting at `first`.
@@ -168,12 +170,18 @@ std::vector<int64_t> IdArray(const pqxx::field& field) {
   return ids;
 }
 
-// A PostgreSQL array literal of ids, passed as one text parameter and cast with ::bigint[].
-std::string IdArrayLiteral(const std::vector<int64_t>& ids) {
+// A PostgreSQL array literal, passed as one text parameter and cast (::bigint[], ::text[]).
+// Elements are ids or validated hex strings, so they need no quoting.
+template <typename T>
+std::string ArrayLiteral(const std::vector<T>& values) {
   std::string literal = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) literal += ',';
-    literal += std::to_string(ids[i]);
+    if constexpr (std::is_arithmetic_v<T>) {
+      literal += std::to_string(values[i]);
+    } else {
+      literal += values[i];
+    }
   }
   return literal + "}";
 }
@@ -224,7 +232,7 @@ absl::Status RequireFriends(pqxx::work& tx, int64_t user_id, const std::vector<i
   if (member_ids.empty()) return absl::OkStatus();
   auto count = tx.exec_params1(
       "SELECT count(*) FROM identity.friendships WHERE user_id = $1 AND friend_id = ANY($2::bigint[])",
-      user_id, IdArrayLiteral(member_ids))[0].as<size_t>();
+      user_id, ArrayLiteral(member_ids))[0].as<size_t>();
   std::set<int64_t> distinct(member_ids.begin(), member_ids.end());
   if (count != distinct.size()) {
     return FailedPrecondition("NOT_A_FRIEND", "every tag member must be your friend");
@@ -237,7 +245,7 @@ void ReplaceTagMembers(pqxx::work& tx, int64_t user_id, int64_t tag_id,
   tx.exec_params("DELETE FROM identity.tag_members WHERE user_id = $1 AND tag_id = $2", user_id, tag_id);
   tx.exec_params("INSERT INTO identity.tag_members (user_id, tag_id, friend_id) "
                  "SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING",
-                 user_id, tag_id, IdArrayLiteral(member_ids));
+                 user_id, tag_id, ArrayLiteral(member_ids));
 }
 
 v1::Tag TagFrom(const pqxx::row& row) {
@@ -337,7 +345,7 @@ absl::StatusOr<std::vector<v1::Profile>> IdentityStore::GetProfiles(const std::v
     std::map<int64_t, v1::Profile> found;
     for (const auto& row : tx.exec_params(std::string("SELECT ") + kProfileColumns +
                                               " FROM identity.users WHERE user_id = ANY($1::bigint[])",
-                                          IdArrayLiteral(user_ids))) {
+                                          ArrayLiteral(user_ids))) {
       auto profile = ProfileFrom(row);
       found.emplace(profile.user_id(), std::move(profile));
     }
@@ -608,8 +616,6 @@ absl::StatusOr<v1::Friend> IdentityStore::AcceptFriendRequest(int64_t user_id, i
     }
     tx.exec_params(kSetRequestStatus, request_id, 2, now);
     MakeFriends(tx, user_id, from_user_id, remark, now);
-    tx.exec_params("UPDATE identity.friendships SET remark = $3 WHERE user_id = $1 AND friend_id = $2",
-                   user_id, from_user_id, remark);
     return LoadFriend(tx, user_id, from_user_id);
   });
 }
@@ -768,17 +774,10 @@ absl::StatusOr<std::vector<v1::Tag>> IdentityStore::ListTags(int64_t user_id) {
   });
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::pair<v1::Profile, bool>>>>
-IdentityStore::DiscoverByPhoneHash(int64_t user_id, const std::vector<std::string>& phone_hashes) {
-  using Matches = std::vector<std::pair<std::string, std::pair<v1::Profile, bool>>>;
-  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Matches> {
-    std::string hashes = "{";
-    for (size_t i = 0; i < phone_hashes.size(); ++i) {
-      if (i > 0) hashes += ',';
-      hashes += phone_hashes[i];  // validated as 64 hex characters by the service
-    }
-    hashes += '}';
-    Matches matches;
+absl::StatusOr<std::vector<v1::DiscoveredContact>> IdentityStore::DiscoverByPhoneHash(
+    int64_t user_id, const std::vector<std::string>& phone_hashes) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::DiscoveredContact>> {
+    std::vector<v1::DiscoveredContact> contacts;
     for (const auto& row : tx.exec_params(
              "SELECT u.phone_hash, u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, "
              "u.region, u.signature, u.gender, EXISTS (SELECT 1 FROM identity.friendships f WHERE "
@@ -786,24 +785,27 @@ IdentityStore::DiscoverByPhoneHash(int64_t user_id, const std::vector<std::strin
              "u.phone_hash = ANY($2::text[]) AND u.findable_by_phone AND u.user_id <> $1 AND NOT EXISTS "
              "(SELECT 1 FROM identity.blocks b WHERE (b.user_id = $1 AND b.blocked_user_id = u.user_id) "
              "OR (b.user_id = u.user_id AND b.blocked_user_id = $1)) ORDER BY u.user_id",
-             user_id, hashes)) {
-      matches.push_back({row[0].as<std::string>(), {ProfileFrom(row, 1), row[8].as<bool>()}});
+             user_id, ArrayLiteral(phone_hashes))) {
+      auto& contact = contacts.emplace_back();
+      contact.set_phone_hash(row[0].as<std::string>());
+      *contact.mutable_profile() = ProfileFrom(row, 1);
+      contact.set_is_friend(row[8].as<bool>());
     }
-    return matches;
+    return contacts;
   });
 }
 
-absl::StatusOr<std::vector<std::pair<int64_t, std::vector<int64_t>>>> IdentityStore::FriendIdsWithTags(
-    int64_t user_id) {
-  using Friends = std::vector<std::pair<int64_t, std::vector<int64_t>>>;
-  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Friends> {
-    Friends friends;
+absl::StatusOr<std::vector<v1::FriendTags>> IdentityStore::FriendIdsWithTags(int64_t user_id) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::FriendTags>> {
+    std::vector<v1::FriendTags> friends;
     for (const auto& row : tx.exec_params(
              "SELECT f.friend_id, coalesce((SELECT array_agg(m.tag_id ORDER BY m.tag_id) FROM "
              "identity.tag_members m WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), '{}') "
              "FROM identity.friendships f WHERE f.user_id = $1 ORDER BY f.friend_id LIMIT $2",
              user_id, kMaxFriends)) {
-      friends.push_back({row[0].as<int64_t>(), IdArray(row[1])});
+      auto& entry = friends.emplace_back();
+      entry.set_user_id(row[0].as<int64_t>());
+      for (int64_t tag : IdArray(row[1])) entry.add_tag_ids(tag);
     }
     return friends;
   });

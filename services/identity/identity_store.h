@@ -13,6 +13,7 @@
 #include "plaza/core/clock.h"
 #include "plaza/core/ids.h"
 #include "plaza/identity/v1/identity_service.pb.h"
+#include "plaza/identity/v1/internal_service.pb.h"
 #include "plaza/pg/pool.h"
 #include "services/identity/rules.h"
 
@@ -162,11 +163,11 @@ class IdentityStore {
 
   // --- Discovery and internal queries ---------------------------------------------------------
   // Users other than `user_id` whose phone hash is listed, who allow being found by phone, and
-  // with no block either way; with whether each is already a friend.
-  absl::StatusOr<std::vector<std::pair<std::string, std::pair<v1::Profile, bool>>>> DiscoverByPhoneHash(
+  // with no block either way, each marked if already a friend.
+  absl::StatusOr<std::vector<v1::DiscoveredContact>> DiscoverByPhoneHash(
       int64_t user_id, const std::vector<std::string>& phone_hashes);
   // Every friend (at most kMaxFriends) with the user's tag ids for each.
-  absl::StatusOr<std::vector<std::pair<int64_t, std::vector<int64_t>>>> FriendIdsWithTags(int64_t user_id);
+  absl::StatusOr<std::vector<v1::FriendTags>> FriendIdsWithTags(int64_t user_id);
 
  private:
   // The account matching `condition` (SQL over identity.users with one parameter $1).
