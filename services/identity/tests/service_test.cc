@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <random>
+#include <set>
 #include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
@@ -861,4 +865,54 @@ TEST_CASE("Revocations survive a Redis that lost its data", "[identity][db]") {
   REQUIRE(mirror.SyncOnce().ok());
   CHECK(Refused(identity, STUB(GetMyProfile), &laptop, v1::GetMyProfileRequest(),
                 grpc::StatusCode::UNAUTHENTICATED) == "SESSION_REVOKED");
+}
+
+namespace {
+
+// Calls /plaza.identity.v1.<service>/<method> with an empty request body and no token.
+Outcome CallEmpty(Identity& identity, const std::string& path) {
+  grpc::GenericStub stub(identity.channel);
+  grpc::ClientContext context;
+  context.AddMetadata("x-plaza-client-ip", RandomIp());
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  Outcome outcome{status.error_code(), ""};
+  if (auto it = context.GetServerTrailingMetadata().find("x-plaza-reason");
+      it != context.GetServerTrailingMetadata().end()) {
+    outcome.reason.assign(it->second.data(), it->second.size());
+  }
+  return outcome;
+}
+
+}  // namespace
+
+TEST_CASE("Every identity method refuses callers without a token, public ones refuse empty input",
+          "[identity][db]") {
+  Identity identity;
+  const std::set<std::string> kPublic = {"RequestCode", "Register", "Login", "RefreshSession"};
+  const auto* service = v1::Profile::descriptor()->file()->FindServiceByName("IdentityService");
+  REQUIRE(service != nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    std::string name = service->method(i)->name();
+    INFO(name);
+    Outcome outcome = CallEmpty(identity, "/plaza.identity.v1.IdentityService/" + name);
+    if (kPublic.count(name) > 0) {
+      CHECK(outcome.code == grpc::StatusCode::INVALID_ARGUMENT);
+      CHECK_FALSE(outcome.reason.empty());
+    } else {
+      CHECK(outcome.code == grpc::StatusCode::UNAUTHENTICATED);
+      CHECK(outcome.reason == "TOKEN_MISSING");
+    }
+  }
+  // Internal methods trust their peers but not their input.
+  for (const char* name : {"CheckFriendship", "GetFriendIds"}) {
+    INFO(name);
+    Outcome outcome = CallEmpty(identity, std::string("/plaza.identity.v1.InternalService/") + name);
+    CHECK(outcome.code == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(outcome.reason == "USER_ID_INVALID");
+  }
 }
