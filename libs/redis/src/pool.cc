@@ -1,8 +1,6 @@
 #include "plaza/redis/redis.h"
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/time.h>
 
 #include <mutex>
 #include <stdexcept>
@@ -11,6 +9,7 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include "connect.h"
 #include "plaza/core/status.h"
 
 namespace plaza::redis {
@@ -19,13 +18,6 @@ namespace {
 constexpr std::string_view kUnavailable = "REDIS_UNAVAILABLE";
 constexpr std::string_view kBusy = "REDIS_BUSY";
 constexpr std::string_view kRedisError = "REDIS_ERROR";
-
-timeval ToTimeval(std::chrono::milliseconds duration) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(duration.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>(duration.count() % 1000 * 1000);
-  return tv;
-}
 
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
@@ -76,18 +68,6 @@ class Argv {
   std::vector<size_t> sizes_;
 };
 
-// hiredis writes with write(2): a server that vanishes in the middle of a long write would raise
-// SIGPIPE and kill the whole process instead of failing one call with EPIPE.
-void IgnoreSigpipe() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-      signal(SIGPIPE, SIG_IGN);
-    }
-  });
-}
-
 absl::StatusOr<Reply> FailOnError(Reply reply) {
   if (reply.type() == Reply::Type::kError) return Internal(kRedisError, reply.str());
   return reply;
@@ -114,23 +94,6 @@ class Pool::Link {
     socket.fd = context_->fd;
     socket.events = POLLIN;
     return poll(&socket, 1, 0) == 0;
-  }
-
-  // AUTH and SELECT for a new connection. A rejection is a configuration problem that retrying
-  // will not fix, so it is logged as an error, but to callers Redis is simply not usable.
-  absl::Status LogIn(const Endpoint& endpoint) {
-    if (!endpoint.password.empty()) {
-      std::vector<std::string_view> auth = {"AUTH"};
-      if (!endpoint.user.empty()) auth.push_back(endpoint.user);
-      auth.push_back(endpoint.password);
-      PLAZA_RETURN_IF_ERROR(Accepted(Argv(auth), "AUTH"));
-    }
-    if (endpoint.db != 0) {
-      const std::string db = std::to_string(endpoint.db);
-      const std::vector<std::string_view> select = {"SELECT", db};
-      PLAZA_RETURN_IF_ERROR(Accepted(Argv(select), "SELECT"));
-    }
-    return absl::OkStatus();
   }
 
   absl::StatusOr<Reply> Send(Argv argv) {
@@ -166,13 +129,6 @@ class Pool::Link {
   }
 
  private:
-  absl::Status Accepted(Argv argv, std::string_view command) {
-    PLAZA_ASSIGN_OR_RETURN(Reply reply, Send(std::move(argv)));
-    if (reply.type() != Reply::Type::kError) return absl::OkStatus();
-    spdlog::error("redis {}: {} rejected: {}", address_, command, reply.str());
-    return Unavailable(kUnavailable, "Redis refused the login or the database number");
-  }
-
   absl::Status Fail() {
     broken_ = true;
     spdlog::warn("redis {}: connection lost: {}", address_,
@@ -190,8 +146,7 @@ class Pool::Link {
 Pool::Pool(PoolOptions options)
     : options_(std::move(options)),
       endpoint_(ParseUrl(options_.url)),
-      address_(endpoint_.host + ":" + std::to_string(endpoint_.port) + "/" +
-               std::to_string(endpoint_.db)) {
+      address_(internal::Address(endpoint_)) {
   if (options_.max_connections < 1) {
     throw std::invalid_argument("Redis pool: max_connections must be at least 1");
   }
@@ -204,7 +159,7 @@ Pool::Pool(PoolOptions options)
   }
   // Release() then never allocates, so returning a connection cannot throw.
   idle_.reserve(static_cast<size_t>(options_.max_connections));
-  IgnoreSigpipe();
+  internal::IgnoreSigpipe();
 }
 
 Pool::~Pool() { Close(); }
@@ -252,23 +207,12 @@ absl::StatusOr<Pool::Connection> Pool::Acquire() {
 }
 
 absl::StatusOr<std::unique_ptr<Pool::Link>> Pool::Connect() {
-  redisContext* context = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
-                                                  ToTimeval(options_.connect_timeout));
-  if (context == nullptr) {
-    spdlog::warn("redis {}: cannot allocate a connection", address_);
-    return Unavailable(kUnavailable, "Redis is unavailable");
-  }
-  auto link = std::make_unique<Link>(context, address_);
-  if (context->err != 0 ||
-      redisSetTimeout(context, ToTimeval(options_.command_timeout)) != REDIS_OK) {
-    spdlog::warn("redis {}: cannot connect: {}", address_, context->errstr);
-    return Unavailable(kUnavailable, "Redis is unavailable");
-  }
-  // Keepalive probes let the idle check notice a peer that vanished without closing the socket
-  // (host down, network partition), not only one that hung up.
-  redisEnableKeepAlive(context);
-  PLAZA_RETURN_IF_ERROR(link->LogIn(endpoint_));
-  return link;
+  // Connect() turns keepalive probes on: they let the idle check notice a peer that vanished
+  // without closing the socket (host down, network partition), not only one that hung up.
+  PLAZA_ASSIGN_OR_RETURN(
+      internal::ContextPtr context,
+      internal::Connect(endpoint_, options_.connect_timeout, options_.command_timeout));
+  return std::make_unique<Link>(context.release(), address_);
 }
 
 void Pool::Release(std::unique_ptr<Link> link) {
