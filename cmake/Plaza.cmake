@@ -3,10 +3,14 @@
 set(PLAZA_GENERATED_DIR "${CMAKE_BINARY_DIR}/generated")
 file(MAKE_DIRECTORY "${PLAZA_GENERATED_DIR}")
 
-# plaza_proto_library(<target> PROTOS <files relative to proto/> [DEPS <proto targets>])
-# Generates C++ messages and gRPC stubs into the build tree and wraps them in one library.
+# plaza_proto_library(<target> PROTOS <files relative to ROOT> [DEPS <proto targets>] [ROOT <dir>])
+# Generates C++ messages and gRPC stubs into the build tree and wraps them in one library. ROOT
+# defaults to proto/, the public API; tests keep their own protos elsewhere.
 function(plaza_proto_library target)
-  cmake_parse_arguments(ARG "" "" "PROTOS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "ROOT" "PROTOS;DEPS" ${ARGN})
+  if(NOT ARG_ROOT)
+    set(ARG_ROOT "${PROJECT_SOURCE_DIR}/proto")
+  endif()
   set(sources)
   foreach(proto IN LISTS ARG_PROTOS)
     string(REGEX REPLACE "\\.proto$" "" stem "${proto}")
@@ -15,12 +19,13 @@ function(plaza_proto_library target)
     add_custom_command(
       OUTPUT ${outs}
       COMMAND protobuf::protoc
+        --proto_path=${ARG_ROOT}
         --proto_path=${PROJECT_SOURCE_DIR}/proto
         --cpp_out=${PLAZA_GENERATED_DIR}
         --grpc_out=${PLAZA_GENERATED_DIR}
         --plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>
-        ${PROJECT_SOURCE_DIR}/proto/${proto}
-      DEPENDS ${PROJECT_SOURCE_DIR}/proto/${proto}
+        ${ARG_ROOT}/${proto}
+      DEPENDS ${ARG_ROOT}/${proto}
       COMMENT "protoc ${proto}"
       VERBATIM)
     list(APPEND sources "${PLAZA_GENERATED_DIR}/${stem}.pb.cc" "${PLAZA_GENERATED_DIR}/${stem}.grpc.pb.cc")

@@ -95,4 +95,16 @@ absl::Status ResolvePageSize(int32_t requested, int32_t fallback, int32_t max, i
   return absl::OkStatus();
 }
 
+std::vector<std::string_view> SplitAny(std::string_view text, std::string_view delimiters) {
+  std::vector<std::string_view> pieces;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find_first_of(delimiters, start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) pieces.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return pieces;
+}
+
 }  // namespace plaza::core

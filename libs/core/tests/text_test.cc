@@ -56,3 +56,12 @@ TEST_CASE("TakePage drops the look-ahead row and points the token at the last ke
   CHECK(plaza::core::TakePage(rows, 3, identity).empty());
   CHECK(rows.size() == 3);
 }
+
+TEST_CASE("SplitAny keeps the non-empty pieces", "[text]") {
+  using V = std::vector<std::string_view>;
+  CHECK(plaza::core::SplitAny("a=1; b=2\nc", "; \n") == V{"a=1", "b=2", "c"});
+  CHECK(plaza::core::SplitAny("", ",").empty());
+  CHECK(plaza::core::SplitAny(",,", ",").empty());
+  CHECK(plaza::core::SplitAny("x", ",") == V{"x"});
+  CHECK(plaza::core::SplitAny(",x,,y,", ",") == V{"x", "y"});
+}

@@ -6,7 +6,7 @@
 
 namespace plaza::rpc {
 
-std::optional<std::string_view> ClientMetadata(const grpc::ServerContext& context,
+std::optional<std::string_view> ClientMetadata(const grpc::ServerContextBase& context,
                                                std::string_view key) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
@@ -14,7 +14,7 @@ std::optional<std::string_view> ClientMetadata(const grpc::ServerContext& contex
   return std::string_view(it->second.data(), it->second.size());
 }
 
-absl::StatusOr<Caller> RequireCaller(const grpc::ServerContext& context) {
+absl::StatusOr<Caller> RequireCaller(const grpc::ServerContextBase& context) {
   auto user = ClientMetadata(context, kUserIdKey);
   if (!user) {
     auto refusal = ClientMetadata(context, kAuthErrorKey);
@@ -31,12 +31,12 @@ absl::StatusOr<Caller> RequireCaller(const grpc::ServerContext& context) {
   return caller;
 }
 
-std::string RequestIdOf(const grpc::ServerContext& context) {
+std::string RequestIdOf(const grpc::ServerContextBase& context) {
   auto id = ClientMetadata(context, kRequestIdKey);
   return id ? std::string(*id) : std::string("-");
 }
 
-std::string ClientIpOf(const grpc::ServerContext& context) {
+std::string ClientIpOf(const grpc::ServerContextBase& context) {
   if (auto ip = ClientMetadata(context, kClientIpKey)) return std::string(*ip);
   // "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000" → the address part.
   std::string peer = context.peer();
@@ -48,7 +48,7 @@ std::string ClientIpOf(const grpc::ServerContext& context) {
   return address;
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context) {
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase* context) {
   if (status.ok()) return grpc::Status::OK;
   std::string reason = ReasonOf(status);
   if (reason.empty() && status.code() == absl::StatusCode::kInternal) reason = "INTERNAL";

@@ -48,8 +48,10 @@ class OwnedStrings {
 
 class ObservabilityInterceptor : public Interceptor {
  public:
-  ObservabilityInterceptor(ServerRpcInfo* info, Metrics& metrics, bool trust_client_ip_header)
+  ObservabilityInterceptor(ServerRpcInfo* info, Metrics& metrics, bool trust_client_ip_header,
+                           const std::function<std::string(std::string_view)>& method_label)
       : method_(info->method()),
+        label_(method_label ? method_label(method_) : method_),
         metrics_(metrics),
         trust_client_ip_header_(trust_client_ip_header),
         started_(std::chrono::steady_clock::now()) {}
@@ -86,8 +88,8 @@ class ObservabilityInterceptor : public Interceptor {
     std::string reason;
     if (auto it = trailing->find(std::string(kReasonKey)); it != trailing->end()) reason = it->second;
     std::string_view code = CodeName(status.error_code());
-    metrics_.Add("plaza_rpc_requests_total", Metrics::Labels({{"method", method_}, {"code", code}}));
-    metrics_.Observe("plaza_rpc_latency_seconds", Metrics::Labels({{"method", method_}}), seconds);
+    metrics_.Add("plaza_rpc_requests_total", Metrics::Labels({{"method", label_}, {"code", code}}));
+    metrics_.Observe("plaza_rpc_latency_seconds", Metrics::Labels({{"method", label_}}), seconds);
     core::RequestIdScope scope(request_id_);
     auto level = status.error_code() == grpc::StatusCode::INTERNAL ||
                          status.error_code() == grpc::StatusCode::UNKNOWN
@@ -98,6 +100,7 @@ class ObservabilityInterceptor : public Interceptor {
   }
 
   std::string method_;
+  std::string label_;
   Metrics& metrics_;
   const bool trust_client_ip_header_;
   std::chrono::steady_clock::time_point started_;
@@ -107,20 +110,24 @@ class ObservabilityInterceptor : public Interceptor {
 
 class ObservabilityFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  ObservabilityFactory(Metrics& metrics, bool trust_client_ip_header)
-      : metrics_(metrics), trust_client_ip_header_(trust_client_ip_header) {
+  ObservabilityFactory(Metrics& metrics, bool trust_client_ip_header,
+                       std::function<std::string(std::string_view)> method_label)
+      : metrics_(metrics),
+        trust_client_ip_header_(trust_client_ip_header),
+        method_label_(std::move(method_label)) {
     metrics_.Declare("plaza_rpc_requests_total", Metrics::Kind::kCounter,
                      "RPCs handled, by method and status code.");
     metrics_.Declare("plaza_rpc_latency_seconds", Metrics::Kind::kHistogram,
                      "RPC handling time in seconds, by method.");
   }
   Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
-    return new ObservabilityInterceptor(info, metrics_, trust_client_ip_header_);
+    return new ObservabilityInterceptor(info, metrics_, trust_client_ip_header_, method_label_);
   }
 
  private:
   Metrics& metrics_;
   const bool trust_client_ip_header_;
+  const std::function<std::string(std::string_view)> method_label_;
 };
 
 class AuthInterceptor : public Interceptor {
@@ -190,8 +197,9 @@ class AuthFactory : public grpc::experimental::ServerInterceptorFactoryInterface
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeObservabilityInterceptor(
-    Metrics& metrics, bool trust_client_ip_header) {
-  return std::make_unique<ObservabilityFactory>(metrics, trust_client_ip_header);
+    Metrics& metrics, bool trust_client_ip_header,
+    std::function<std::string(std::string_view)> method_label) {
+  return std::make_unique<ObservabilityFactory>(metrics, trust_client_ip_header, std::move(method_label));
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeAuthInterceptor(

@@ -19,6 +19,8 @@ Server::~Server() { Shutdown(); }
 
 void Server::Register(grpc::Service* service) { services_.push_back(service); }
 
+void Server::RegisterGeneric(grpc::CallbackGenericService* service) { generic_service_ = service; }
+
 absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -27,9 +29,14 @@ absl::Status Server::Start() {
                            grpc::InsecureServerCredentials(), &grpc_port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  if (options_.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams);
+  }
   for (auto* service : services_) builder.RegisterService(service);
+  if (generic_service_ != nullptr) builder.RegisterCallbackGenericService(generic_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(MakeObservabilityInterceptor(metrics_, options_.trust_client_ip_header));
+  interceptors.push_back(MakeObservabilityInterceptor(metrics_, options_.trust_client_ip_header,
+                                                              options_.metric_method_label));
   if (verifier_ != nullptr) {
     interceptors.push_back(MakeAuthInterceptor(*verifier_, revocations_, metrics_));
   }
@@ -54,6 +61,10 @@ absl::Status Server::Start() {
 void Server::SetServing(bool serving) {
   serving_ = serving;
   if (server_) server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void Server::SetServing(const std::string& health_name, bool serving) {
+  if (server_) server_->GetHealthCheckService()->SetServingStatus(health_name, serving);
 }
 
 void Server::Shutdown() {

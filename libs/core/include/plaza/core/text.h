@@ -16,6 +16,10 @@ namespace plaza::core {
 // surrogates and code points above U+10FFFF are invalid).
 std::optional<size_t> Utf8Length(std::string_view text);
 
+// The non-empty pieces of `text` between any of the `delimiters` characters, e.g. for config
+// lists like "a=1; b=2". Views into `text`.
+std::vector<std::string_view> SplitAny(std::string_view text, std::string_view delimiters);
+
 // OK if `value` is valid UTF-8 with between `min_chars` and `max_chars` code points and no
 // control characters (tab and newline allowed only if `multiline`). Otherwise INVALID_ARGUMENT
 // with reason `<FIELD>_INVALID` (field upper-cased) and a message naming the field and limits.

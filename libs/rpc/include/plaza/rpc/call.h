@@ -34,21 +34,21 @@ struct Caller {
 };
 
 // The first value of client metadata `key`, if any.
-std::optional<std::string_view> ClientMetadata(const grpc::ServerContext& context, std::string_view key);
+std::optional<std::string_view> ClientMetadata(const grpc::ServerContextBase& context, std::string_view key);
 
 // The caller proven by the bearer token, or UNAUTHENTICATED with the token's refusal reason
 // (TOKEN_MISSING, TOKEN_EXPIRED, SESSION_REVOKED, ...).
-absl::StatusOr<Caller> RequireCaller(const grpc::ServerContext& context);
+absl::StatusOr<Caller> RequireCaller(const grpc::ServerContextBase& context);
 
 // The request id the observability interceptor assigned (or the gateway sent).
-std::string RequestIdOf(const grpc::ServerContext& context);
+std::string RequestIdOf(const grpc::ServerContextBase& context);
 
 // The client's IP: the gateway's `x-plaza-client-ip` if the server trusts it (the interceptor
 // removes it otherwise), else the transport peer.
-std::string ClientIpOf(const grpc::ServerContext& context);
+std::string ClientIpOf(const grpc::ServerContextBase& context);
 
 // Converts `status`, adding `x-plaza-reason` to the trailing metadata when it has a reason.
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase* context);
 
 // Runs a handler body (returning absl::Status) with the call's request id in scope for logging,
 // turns escaping exceptions into INTERNAL (logged, never sent), and converts the result.

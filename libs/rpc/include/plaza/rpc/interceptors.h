@@ -14,7 +14,10 @@
 // signature and expiry alone decide (access tokens are short-lived), and
 // plaza_auth_revocation_unchecked_total counts it.
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <grpcpp/support/server_interceptor.h>
@@ -25,8 +28,10 @@
 
 namespace plaza::rpc {
 
+// `method_label` maps a method path to its metrics label; empty keeps the path.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeObservabilityInterceptor(
-    Metrics& metrics, bool trust_client_ip_header);
+    Metrics& metrics, bool trust_client_ip_header,
+    std::function<std::string(std::string_view)> method_label = {});
 
 // `revocations` may be null (no revocation checks, for tests of the signature path only).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeAuthInterceptor(

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
@@ -30,6 +32,12 @@ struct ServerOptions {
   // Believe `x-plaza-client-ip` (set by the gateway) for per-IP limits. Only where nothing but
   // the gateway can reach the service; otherwise any caller could pick its own IP.
   bool trust_client_ip_header = false;
+  // Concurrent calls one client connection may have open; 0 leaves gRPC's default.
+  int max_concurrent_streams = 0;
+  // Turns a method path into the `method` label of request metrics. A server that accepts any
+  // path (the gateway's proxy) must map it to a bounded set, or clients could grow the metrics
+  // without limit. Empty: the path itself.
+  std::function<std::string(std::string_view)> metric_method_label;
 };
 
 class Server {
@@ -40,12 +48,16 @@ class Server {
 
   // Services must outlive the server. Call before Start().
   void Register(grpc::Service* service);
+  // Serves every method no registered service has. Call before Start().
+  void RegisterGeneric(grpc::CallbackGenericService* service);
 
   // Starts listening, reporting NOT_SERVING. UNAVAILABLE if a port cannot be bound.
   absl::Status Start();
 
   // Reports SERVING or NOT_SERVING through grpc.health.v1 and /healthz.
   void SetServing(bool serving);
+  // Health of one named part (grpc.health.v1 service name), e.g. a route behind the gateway.
+  void SetServing(const std::string& health_name, bool serving);
   bool serving() const { return serving_; }
 
   // NOT_SERVING, then stops accepting calls and waits up to the drain timeout for running ones.
@@ -61,6 +73,7 @@ class Server {
   SessionRevocations* revocations_;
   Metrics metrics_;
   std::vector<grpc::Service*> services_;
+  grpc::CallbackGenericService* generic_service_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpEndpoint> http_;
   std::atomic<bool> serving_{false};
