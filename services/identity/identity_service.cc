@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
 #include "plaza/core/status.h"
@@ -32,11 +31,6 @@ constexpr size_t kMaxRefreshTokenBytes = 128;
 constexpr int kMaxDiscoveryHashes = 1000;
 constexpr int kMaxTagMembers = 5000;
 constexpr int kMaxBatchProfiles = 500;
-
-void SetTimestamp(google::protobuf::Timestamp* out, core::TimePoint t) {
-  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
 
 absl::Status ValidateUserId(int64_t user_id) {
   if (user_id <= 0) return InvalidArgument("USER_ID_INVALID", "user_id must be a positive id");
@@ -100,17 +94,20 @@ absl::StatusOr<v1::SessionTokens> IdentityService::OpenSession(int64_t user_id, 
                          deps_.store.CreateSession(user_id, device, auth::Sha256Hex(refresh_token),
                                                    deps_.clock.Now() + options_.refresh_token_ttl));
   // The device's earlier session is over.
-  PublishRevocations(session.replaced_session_ids);
+  PublishRevocations(user_id, session.replaced_session_ids);
   v1::SessionTokens tokens = MintAccess(user_id, device.device_id(), session.session_id);
   tokens.set_refresh_token(refresh_token);
   return tokens;
 }
 
-void IdentityService::PublishRevocations(const std::vector<int64_t>& session_ids) {
+void IdentityService::PublishRevocations(int64_t user_id, const std::vector<int64_t>& session_ids) {
   if (auto status = deps_.revocations.Revoke(session_ids); !status.ok()) {
     spdlog::warn("could not publish {} session revocations now; the mirror will: {}",
                  session_ids.size(), status.ToString());
+    // The push goes through the same Redis and would only wait for it again.
+    return;
   }
+  deps_.notifier.SessionsRevoked(user_id, session_ids);
 }
 
 absl::Status IdentityService::CheckSessionActive(const rpc::Caller& caller) {
@@ -224,7 +221,7 @@ grpc::Status IdentityService::RefreshSession(grpc::ServerContext* context,
       case RefreshOutcome::kReused:
         spdlog::warn("refresh token reused; session {} of user {} revoked", result.session.session_id,
                      result.session.user_id);
-        PublishRevocations({result.session.session_id});
+        PublishRevocations(result.session.user_id, {result.session.session_id});
         return Unauthenticated("REFRESH_TOKEN_REUSED",
                                "this refresh token was already used; the session has been ended");
       case RefreshOutcome::kUnknown:
@@ -243,7 +240,7 @@ grpc::Status IdentityService::Logout(grpc::ServerContext* context, const v1::Log
     if (request->session_id() < 0) return InvalidArgument("SESSION_ID_INVALID", "session_id must not be negative");
     int64_t session_id = request->session_id() == 0 ? caller.session_id : request->session_id();
     PLAZA_RETURN_IF_ERROR(deps_.store.RevokeSession(caller.user_id, session_id));
-    PublishRevocations({session_id});
+    PublishRevocations(caller.user_id, {session_id});
     return absl::OkStatus();
   });
 }
@@ -254,7 +251,7 @@ grpc::Status IdentityService::LogoutOtherSessions(grpc::ServerContext* context,
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(CheckSessionActive(caller));
     PLAZA_ASSIGN_OR_RETURN(auto ended, deps_.store.RevokeOtherSessions(caller.user_id, caller.session_id));
-    PublishRevocations(ended);
+    PublishRevocations(caller.user_id, ended);
     response->set_ended_count(static_cast<int32_t>(ended.size()));
     return absl::OkStatus();
   });
@@ -421,7 +418,14 @@ absl::StatusOr<FriendRequestResult> IdentityService::RequestFriendship(const rpc
     return InvalidArgument("SOURCE_INVALID", "source is not a known value");
   }
   PLAZA_RETURN_IF_ERROR(Limit(kFriendRequestsPerUser, std::to_string(caller.user_id)));
-  return deps_.store.SendFriendRequest(caller.user_id, user_id, greeting, source);
+  PLAZA_ASSIGN_OR_RETURN(FriendRequestResult result,
+                         deps_.store.SendFriendRequest(caller.user_id, user_id, greeting, source));
+  if (result.became_friends) {
+    deps_.notifier.FriendAdded(caller.user_id, user_id);
+  } else {
+    deps_.notifier.FriendRequestReceived(user_id, result.request.request_id(), caller.user_id);
+  }
+  return result;
 }
 
 grpc::Status IdentityService::SendFriendRequest(grpc::ServerContext* context,
@@ -464,6 +468,7 @@ grpc::Status IdentityService::AcceptFriendRequest(grpc::ServerContext* context,
     PLAZA_RETURN_IF_ERROR(core::ValidateText("remark", request->remark(), 0, 32));
     PLAZA_ASSIGN_OR_RETURN(*response->mutable_friend_(),
                            deps_.store.AcceptFriendRequest(caller.user_id, request->request_id(), request->remark()));
+    deps_.notifier.FriendAdded(caller.user_id, response->friend_().profile().user_id());
     return absl::OkStatus();
   });
 }

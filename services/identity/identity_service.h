@@ -14,6 +14,7 @@
 #include "plaza/rpc/call.h"
 #include "plaza/rpc/revocation.h"
 #include "services/identity/identity_store.h"
+#include "services/identity/notifier.h"
 #include "services/identity/sms_sender.h"
 
 namespace plaza::identity {
@@ -33,6 +34,7 @@ struct IdentityDependencies {
   rpc::SessionRevocations& revocations;
   redis::RateLimiter& limiter;
   SmsSender& sms;
+  Notifier& notifier;
   const core::Clock& clock;
 };
 
@@ -76,8 +78,9 @@ class IdentityService final : public v1::IdentityService::Service {
   absl::Status Limit(const redis::RateLimit& limit, const std::string& subject);
   absl::StatusOr<v1::SessionTokens> OpenSession(int64_t user_id, const v1::Device& device);
   v1::SessionTokens MintAccess(int64_t user_id, const std::string& device_id, int64_t session_id);
-  // Tells every service at once; on failure only logs, as the revocation mirror repairs it.
-  void PublishRevocations(const std::vector<int64_t>& session_ids);
+  // Tells every service at once, then the user's devices; on failure only logs, as the
+  // revocation mirror repairs it. The sessions are all `user_id`'s.
+  void PublishRevocations(int64_t user_id, const std::vector<int64_t>& session_ids);
   absl::Status CheckSessionActive(const rpc::Caller& caller);
   absl::StatusOr<FriendRequestResult> RequestFriendship(const rpc::Caller& caller, int64_t user_id,
                                                         const std::string& greeting,

@@ -10,12 +10,15 @@
 #include "plaza/core/config.h"
 #include "plaza/core/ids.h"
 #include "plaza/core/logging.h"
+#include "plaza/events/publisher.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/redis/rate_limiter.h"
+#include "plaza/rpc/echo_service.h"
 #include "plaza/rpc/server.h"
 #include "services/identity/config.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/migrations.h"
+#include "services/identity/notifier.h"
 #include "services/identity/revocation_mirror.h"
 
 namespace {
@@ -63,7 +66,10 @@ int main(int argc, char** argv) {
   rpc::SessionRevocations revocations(redis, remember);
   redis::RateLimiter limiter(redis);
   identity::DevSmsSender sms(store);
-  identity::IdentityService service({store, signer, verifier, revocations, limiter, sms, clock}, options);
+  events::Publisher publisher(redis);
+  identity::Notifier notifier(publisher, ids, clock);
+  identity::IdentityService service(
+      {store, signer, verifier, revocations, limiter, sms, notifier, clock}, options);
   identity::InternalService internal(store);
   identity::RevocationMirror mirror(store, revocations, clock, remember, std::chrono::seconds(30));
 
@@ -76,6 +82,9 @@ int main(int argc, char** argv) {
                      &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);
+  // Diagnostics: the bare cost of a call, direct or through the gateway (plaza-bench proxy).
+  rpc::EchoService echo;
+  server.Register(&echo);
   if (auto started = server.Start(); !started.ok()) {
     spdlog::critical("{}", started.ToString());
     return 2;

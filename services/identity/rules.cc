@@ -1,5 +1,6 @@
 #include "services/identity/rules.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <sodium.h>
 
 #include "plaza/auth/secret.h"
@@ -93,6 +94,11 @@ absl::Status ValidateDevice(const plaza::identity::v1::Device& device) {
 
 absl::Status ValidateDisplayName(std::string_view name) {
   return core::ValidateText("display_name", name, 1, 32);
+}
+
+void SetTimestamp(google::protobuf::Timestamp* out, core::TimePoint t) {
+  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 
 }  // namespace plaza::identity

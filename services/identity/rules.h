@@ -1,12 +1,14 @@
 #pragma once
 
 // Identity's rules that need neither database nor network: login codes, handles, passwords,
-// devices. Unit-tested in tests/rules_test.cc.
+// devices, timestamps. Unit-tested in tests/rules_test.cc.
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <google/protobuf/timestamp.pb.h>
 
 #include "absl/status/status.h"
 #include "plaza/core/clock.h"
@@ -55,5 +57,8 @@ absl::Status ValidateDevice(const plaza::identity::v1::Device& device);
 
 // Display name: 1-32 characters, one line.
 absl::Status ValidateDisplayName(std::string_view name);
+
+// `t` as a Timestamp, to the microsecond: the precision of every time identity stores.
+void SetTimestamp(google::protobuf::Timestamp* out, core::TimePoint t);
 
 }  // namespace plaza::identity

@@ -87,3 +87,11 @@ TEST_CASE("Passwords and display names have bounded lengths", "[identity][rules]
   CHECK(ValidateDisplayName("美美").ok());
   CHECK_FALSE(ValidateDisplayName("").ok());
 }
+
+TEST_CASE("Timestamps keep microseconds", "[identity][rules]") {
+  google::protobuf::Timestamp out;
+  SetTimestamp(&out, plaza::core::TimePoint(std::chrono::seconds(1'800'000'000) +
+                                            std::chrono::microseconds(123'456)));
+  CHECK(out.seconds() == 1'800'000'000);
+  CHECK(out.nanos() == 123'456'000);
+}

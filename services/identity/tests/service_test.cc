@@ -4,16 +4,23 @@
 
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <future>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <variant>
 
 #include <grpcpp/generic/generic_stub.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
+#include "plaza/events/routes.h"
+#include "plaza/events/wire.h"
 #include "plaza/pg/migrate.h"
+#include "plaza/redis/subscriber.h"
 #include "plaza/rpc/server.h"
 #include "plaza/testing/testing.h"
 #include "services/identity/identity_service.h"
@@ -63,7 +70,10 @@ struct Identity {
   plaza::rpc::SessionRevocations revocations{redis, std::chrono::seconds(960)};
   plaza::redis::RateLimiter limiter{redis};
   plaza::identity::DevSmsSender sms{store};
-  IdentityService service{{store, signer, verifier, revocations, limiter, sms, clock}, Options()};
+  plaza::events::Publisher publisher{redis};
+  plaza::identity::Notifier notifier{publisher, ids, clock};
+  IdentityService service{{store, signer, verifier, revocations, limiter, sms, notifier, clock},
+                          Options()};
   InternalService internal{store};
   plaza::rpc::Server server;
   std::shared_ptr<grpc::Channel> channel;
@@ -865,6 +875,224 @@ TEST_CASE("Revocations survive a Redis that lost its data", "[identity][db]") {
   REQUIRE(mirror.SyncOnce().ok());
   CHECK(Refused(identity, STUB(GetMyProfile), &laptop, v1::GetMyProfileRequest(),
                 grpc::StatusCode::UNAUTHENTICATED) == "SESSION_REVOKED");
+}
+
+namespace {
+
+using plaza::events::v1::Event;
+
+// The gateway's side of pushes in miniature: holds a push stream for each device connected to
+// it, as one gateway instance, and collects the events published to their users.
+class Devices {
+ public:
+  explicit Devices(Identity& identity)
+      : registry_(identity.redis, "identity-test-" + std::to_string(Random()()),
+                  std::chrono::seconds(60)) {
+    plaza::redis::SubscriberOptions options;
+    options.url = identity.redis_url;
+    options.channels = {plaza::events::InstanceChannel(registry_.instance_id())};
+    options.on_message = [this](std::string_view, std::string_view payload) {
+      auto message = plaza::events::DecodeInstanceMessage(payload);
+      std::lock_guard lock(mutex_);
+      if (!message.ok() || !std::holds_alternative<plaza::events::Delivery>(*message)) {
+        ++unexpected_;
+      } else {
+        const auto& delivery = std::get<plaza::events::Delivery>(*message);
+        Event event;
+        if (!event.ParseFromString(delivery.event)) ++unexpected_;
+        for (int64_t user_id : delivery.recipients) events_[user_id].push_back(event);
+      }
+      changed_.notify_all();
+    };
+    subscriber_ = std::make_unique<plaza::redis::Subscriber>(std::move(options));
+    REQUIRE(subscriber_->WaitSubscribed(std::chrono::seconds(5)));
+  }
+
+  void Connect(const Client& client) {
+    auto claimed = registry_.Claim(client.user_id, client.device.device_id(), ++connections_);
+    INFO(claimed.status().ToString());
+    REQUIRE(claimed.ok());
+  }
+
+  // Every event for `user_id` so far, once there are `count` of them or 5 s passed. Messages on
+  // a channel keep their order, so an event published before the count-th would be among them.
+  std::vector<Event> EventsFor(int64_t user_id, size_t count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(5),
+                      [&] { return events_[user_id].size() >= count; });
+    CHECK(unexpected_ == 0);
+    return events_[user_id];
+  }
+
+ private:
+  plaza::events::RouteRegistry registry_;
+  uint64_t connections_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<int64_t, std::vector<Event>> events_;
+  int unexpected_ = 0;
+  std::unique_ptr<plaza::redis::Subscriber> subscriber_;  // last: stopped before the rest goes
+};
+
+std::set<int64_t> RevokedSessions(const std::vector<Event>& events) {
+  std::set<int64_t> sessions;
+  for (const auto& event : events) {
+    CHECK(event.kind_case() == Event::kSessionRevoked);
+    sessions.insert(event.session_revoked().session_id());
+  }
+  return sessions;
+}
+
+}  // namespace
+
+TEST_CASE("Ending sessions pushes SessionRevoked for each to the user's devices",
+          "[identity][db]") {
+  Identity identity;
+  Devices devices(identity);
+  Client phone("phone-1");
+  Register(identity, phone);
+  Client tablet = LogInElsewhere(identity, phone, "tablet-1");
+  Client laptop = LogInElsewhere(identity, phone, "laptop-1");
+  Client watch = LogInElsewhere(identity, phone, "watch-1");
+  for (const Client* device : {&phone, &tablet, &laptop, &watch}) devices.Connect(*device);
+
+  Ok(identity, STUB(Logout), &tablet, v1::LogoutRequest());
+  auto events = devices.EventsFor(phone.user_id, 1);
+  REQUIRE(events.size() == 1);
+  CHECK(RevokedSessions(events) == std::set<int64_t>{tablet.tokens.session_id()});
+  CHECK(events[0].event_id() > 0);
+  CHECK(events[0].time().seconds() == plaza::core::UnixSeconds(identity.clock.Now()));
+
+  Ok(identity, STUB(LogoutOtherSessions), &phone, v1::LogoutOtherSessionsRequest());
+  events = devices.EventsFor(phone.user_id, 3);
+  REQUIRE(events.size() == 3);
+  CHECK(RevokedSessions({events.begin() + 1, events.end()}) ==
+        std::set<int64_t>{laptop.tokens.session_id(), watch.tokens.session_id()});
+  CHECK(events[1].event_id() != events[2].event_id());
+
+  // A replayed refresh token ends the session it belonged to.
+  v1::RefreshSessionRequest refresh;
+  refresh.set_refresh_token(phone.tokens.refresh_token());
+  Ok(identity, STUB(RefreshSession), nullptr, refresh);
+  Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::UNAUTHENTICATED);
+  events = devices.EventsFor(phone.user_id, 4);
+  REQUIRE(events.size() == 4);
+  CHECK(RevokedSessions({events.back()}) == std::set<int64_t>{phone.tokens.session_id()});
+}
+
+TEST_CASE("A new login of a device pushes SessionRevoked for the session it replaced",
+          "[identity][db]") {
+  Identity identity;
+  Devices devices(identity);
+  Client mei("same-device");
+  Register(identity, mei);
+  devices.Connect(mei);
+  Client again = LogInElsewhere(identity, mei, "same-device");
+  REQUIRE(again.tokens.session_id() != mei.tokens.session_id());
+  auto events = devices.EventsFor(mei.user_id, 1);
+  REQUIRE(events.size() == 1);
+  CHECK(RevokedSessions(events) == std::set<int64_t>{mei.tokens.session_id()});
+}
+
+TEST_CASE("Friend requests and new friendships are pushed to the users they concern",
+          "[identity][db]") {
+  Identity identity;
+  Devices devices(identity);
+  Client mei, lei, zhao, wu;
+  Register(identity, mei, "Mei");
+  Register(identity, lei, "Lei");
+  Register(identity, zhao, "Zhao");
+  Register(identity, wu, "Wu");
+  for (const Client* client : {&mei, &lei, &zhao, &wu}) devices.Connect(*client);
+  auto friend_added = [](const Event& event) {
+    CHECK(event.kind_case() == Event::kFriendAdded);
+    return event.friend_added().friend_user_id();
+  };
+  auto request_received = [](const Event& event) {
+    CHECK(event.kind_case() == Event::kFriendRequestReceived);
+    return std::pair{event.friend_request_received().request_id(),
+                     event.friend_request_received().from_user_id()};
+  };
+
+  // Refused requests push nothing; the exact event lists at the end show it.
+  v1::SendFriendRequestRequest send;
+  send.set_user_id(mei.user_id);
+  Refused(identity, STUB(SendFriendRequest), &mei, send, grpc::StatusCode::INVALID_ARGUMENT);
+  v1::BlockUserRequest block;
+  block.set_user_id(wu.user_id);
+  Ok(identity, STUB(BlockUser), &mei, block);
+  Refused(identity, STUB(SendFriendRequest), &wu, send, grpc::StatusCode::PERMISSION_DENIED);
+  send.set_user_id(wu.user_id);
+  Refused(identity, STUB(SendFriendRequest), &mei, send, grpc::StatusCode::PERMISSION_DENIED);
+
+  // A request that waits for approval, then its acceptance.
+  send.set_user_id(lei.user_id);
+  auto sent = Ok(identity, STUB(SendFriendRequest), &mei, send);
+  REQUIRE_FALSE(sent.became_friends());
+  auto to_lei = devices.EventsFor(lei.user_id, 1);
+  REQUIRE(to_lei.size() == 1);
+  CHECK(request_received(to_lei[0]) == std::pair{sent.request().request_id(), mei.user_id});
+  v1::AcceptFriendRequestRequest accept;
+  accept.set_request_id(sent.request().request_id());
+  Ok(identity, STUB(AcceptFriendRequest), &lei, accept);
+  to_lei = devices.EventsFor(lei.user_id, 2);
+  REQUIRE(to_lei.size() == 2);
+  CHECK(friend_added(to_lei[1]) == mei.user_id);
+
+  // A request answering one the other side sent first makes friends at once.
+  send.set_user_id(mei.user_id);
+  auto asked = Ok(identity, STUB(SendFriendRequest), &zhao, send);
+  send.set_user_id(zhao.user_id);
+  REQUIRE(Ok(identity, STUB(SendFriendRequest), &mei, send).became_friends());
+  auto to_zhao = devices.EventsFor(zhao.user_id, 1);
+  REQUIRE(to_zhao.size() == 1);
+  CHECK(friend_added(to_zhao[0]) == mei.user_id);
+
+  auto to_mei = devices.EventsFor(mei.user_id, 3);
+  REQUIRE(to_mei.size() == 3);
+  CHECK(friend_added(to_mei[0]) == lei.user_id);
+  CHECK(request_received(to_mei[1]) == std::pair{asked.request().request_id(), zhao.user_id});
+  CHECK(friend_added(to_mei[2]) == zhao.user_id);
+
+  // A recipient who needs no approval: both are told of the friendship, neither of a request.
+  v1::UnblockUserRequest unblock;
+  unblock.set_user_id(wu.user_id);
+  Ok(identity, STUB(UnblockUser), &mei, unblock);
+  v1::UpdatePrivacySettingsRequest open;
+  open.mutable_privacy()->set_friend_requests_need_approval(false);
+  Ok(identity, STUB(UpdatePrivacySettings), &wu, open);
+  send.set_user_id(wu.user_id);
+  REQUIRE(Ok(identity, STUB(SendFriendRequest), &mei, send).became_friends());
+  auto to_wu = devices.EventsFor(wu.user_id, 1);
+  REQUIRE(to_wu.size() == 1);
+  CHECK(friend_added(to_wu[0]) == mei.user_id);
+  to_mei = devices.EventsFor(mei.user_id, 4);
+  REQUIRE(to_mei.size() == 4);
+  CHECK(friend_added(to_mei[3]) == wu.user_id);
+}
+
+TEST_CASE("Calls that would push succeed at once while Redis is down", "[identity][db]") {
+  plaza::testing::RedisServer redis;
+  Identity identity(redis.Url());
+  Client phone("phone"), lei;
+  Register(identity, phone);
+  Register(identity, lei, "Lei");
+  Client laptop = LogInElsewhere(identity, phone, "laptop");
+  Client tablet = LogInElsewhere(identity, phone, "tablet");
+  v1::SendFriendRequestRequest send;
+  send.set_user_id(lei.user_id);
+  auto sent = Ok(identity, STUB(SendFriendRequest), &phone, send);
+
+  redis.Stop();
+  auto started = std::chrono::steady_clock::now();
+  Ok(identity, STUB(Logout), &tablet, v1::LogoutRequest());
+  Ok(identity, STUB(LogoutOtherSessions), &phone, v1::LogoutOtherSessionsRequest());
+  v1::AcceptFriendRequestRequest accept;
+  accept.set_request_id(sent.request().request_id());
+  Ok(identity, STUB(AcceptFriendRequest), &lei, accept);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(Ok(identity, STUB(ListSessions), &phone, v1::ListSessionsRequest()).sessions_size() == 1);
+  CHECK(Ok(identity, STUB(ListFriends), &phone, v1::ListFriendsRequest()).friends_size() == 1);
 }
 
 namespace {
