@@ -128,7 +128,7 @@ std::vector<core::ConfigKey> ConfigKeys() {
       {.name = "max_concurrent_streams", .type = ConfigType::kInt, .default_value = "100",
        .help = "concurrent calls per client connection", .min = 1, .max = 100000},
       {.name = "rate_limits",
-       .default_value = "public:ip=5/20 gateway:user=2/10,ip=50/200 default:user=50/200,ip=1000/4000",
+       .default_value = "public:ip=5/20 gateway:user=2/10,ip=200/400 default:user=50/200,ip=5000/10000",
        .help = "token buckets per method group, '<group>:user=<per second>/<burst>,ip=<per "
                "second>/<burst> ...'; groups are 'public', 'gateway' (Connect), a route name, or "
                "'default'"},

@@ -160,12 +160,26 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void BackendDone(const grpc::Status& status) {
+    bool has_reason = false;
     for (const auto& [key, value] : backend_context_.GetServerTrailingMetadata()) {
       // The gateway's own interceptor adds the request id once.
       if (View(key) == rpc::kRequestIdKey || !ReturnableHeader(View(key))) continue;
+      has_reason = has_reason || View(key) == rpc::kReasonKey;
       context_->AddTrailingMetadata(std::string(View(key)), std::string(View(value)));
     }
+    if (IsUnparsableRequest(status, has_reason)) {
+      context_->AddTrailingMetadata(std::string(rpc::kReasonKey), "MALFORMED_REQUEST");
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the request does not parse as the method's message"));
+      return;
+    }
     Finish(status);  // last: the reactor may be deleted as soon as this returns
+  }
+
+  // gRPC answers a request that fails to parse (e.g. invalid UTF-8 in a string field) with a bare
+  // INTERNAL before any handler runs; Plaza's handlers never send INTERNAL without a reason. It
+  // is the client's bad input, so the client hears INVALID_ARGUMENT (blueprint §7).
+  static bool IsUnparsableRequest(const grpc::Status& status, bool has_reason) {
+    return status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty() && !has_reason;
   }
 
   grpc::GenericCallbackServerContext* context_;

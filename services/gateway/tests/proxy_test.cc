@@ -511,3 +511,14 @@ TEST_CASE("losing Redis keeps unary calls working on signature and expiry", "[pr
   CHECK(setup.relay->Unary(&context, Request("still here"), &response).ok());
   setup.redis.Start();
 }
+
+TEST_CASE("a request the backend cannot parse is INVALID_ARGUMENT, not INTERNAL", "[proxy]") {
+  Setup setup;
+  grpc::ClientContext context;
+  setup.Authorize(context);
+  // Field 1 (string) holding invalid UTF-8.
+  grpc::Status status = setup.Raw(context, "/plaza.relay.v1.RelayService/Unary", std::string("\x0a\x02\xc3\x28", 4));
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(Trailer(context, "x-plaza-reason") == "MALFORMED_REQUEST");
+  CHECK(status.error_message() == "the request does not parse as the method's message");
+}

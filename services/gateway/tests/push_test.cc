@@ -13,9 +13,11 @@
 #include "plaza/gateway/v1/push_service.grpc.pb.h"
 #include "plaza/testing/testing.h"
 #include "services/gateway/tests/gateway_harness.h"
+#include "services/gateway/tests/push_client.h"
 
 using namespace std::chrono_literals;
 using plaza::gateway::testing::GatewayHarness;
+using plaza::gateway::testing::PushClient;
 using plaza::gateway::testing::HarnessOptions;
 using plaza::gateway::v1::ConnectRequest;
 using plaza::gateway::v1::ConnectResponse;
@@ -29,80 +31,11 @@ std::string Trailer(const grpc::ClientContext& context, const std::string& key) 
   return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-// One device holding a Connect stream, reading on its own thread.
-class Device {
+// A device of `user_id` holding a Connect stream to `gateway`.
+class Device : public PushClient {
  public:
-  Device(GatewayHarness& gateway, int64_t user_id, std::string device_id, int64_t session_id = 1,
-         std::shared_ptr<grpc::Channel> channel = nullptr)
-      : channel_(channel ? std::move(channel) : gateway.NewChannel()),
-        stub_(PushService::NewStub(channel_)) {
-    context_.AddMetadata("authorization",
-                         "Bearer " + gateway.Token(user_id, device_id, session_id));
-    reader_ = stub_->Connect(&context_, ConnectRequest());
-    thread_ = std::thread([this] {
-      ConnectResponse message;
-      while (reader_->Read(&message)) {
-        std::lock_guard lock(mutex_);
-        messages_.push_back(message);
-        changed_.notify_all();
-      }
-      grpc::Status status = reader_->Finish();
-      std::lock_guard lock(mutex_);
-      status_ = status;
-      ended_ = true;
-      changed_.notify_all();
-    });
-  }
-  ~Device() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // The next message, or nullopt after `timeout` or once the stream ended with nothing left.
-  std::optional<ConnectResponse> Next(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return !messages_.empty() || ended_; });
-    if (messages_.empty()) return std::nullopt;
-    auto message = messages_.front();
-    messages_.pop_front();
-    return message;
-  }
-
-  // The next event, skipping heartbeats.
-  std::optional<ConnectResponse> NextEvent(std::chrono::milliseconds timeout = 5s) {
-    for (;;) {
-      auto message = Next(timeout);
-      if (!message || !message->has_heartbeat()) return message;
-    }
-  }
-
-  // Waits for the Connected message; false if the stream ended instead.
-  bool Connected() {
-    auto first = Next();
-    return first && first->has_connected();
-  }
-
-  // The final status once the stream has ended (waits up to `timeout`).
-  std::optional<grpc::Status> Ended(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return ended_; });
-    if (!ended_) return std::nullopt;
-    return status_;
-  }
-
-  std::string Reason() { return Trailer(context_, "x-plaza-reason"); }
-
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<PushService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<ConnectResponse>> reader_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<ConnectResponse> messages_;
-  bool ended_ = false;
-  grpc::Status status_;
-  std::thread thread_;
+  Device(GatewayHarness& gateway, int64_t user_id, const std::string& device_id, int64_t session_id = 1)
+      : PushClient(gateway.NewChannel(), gateway.Token(user_id, device_id, session_id)) {}
 };
 
 plaza::events::v1::Event FriendRequest(int64_t request_id) {

@@ -1,0 +1,160 @@
+#include "tests/e2e/cluster.h"
+
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "plaza/auth/token.h"
+
+namespace plaza::e2e {
+namespace {
+
+std::string RandomPhone() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return "+86138" + std::to_string(10'000'000 + random() % 89'999'999);
+}
+
+// Every account gets it, so a second device can log in without waiting to resend a code.
+constexpr char kPassword[] = "e2e-Password-2026";
+
+void Check(const grpc::Status& status, const char* what) {
+  if (!status.ok()) {
+    throw std::runtime_error(std::string(what) + ": " + std::to_string(status.error_code()) + " " +
+                             status.error_message());
+  }
+}
+
+}  // namespace
+
+bool WaitHealthy(testing::ChildProcess& process, int metrics_port) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline && process.running()) {
+    if (testing::HttpGet(metrics_port, "/healthz").find("200 OK") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+Cluster::Cluster(ClusterOptions options)
+    : options_(options),
+      identity_port_(testing::FreePort()),
+      identity_metrics_port_(testing::FreePort()),
+      gateway_port_(testing::FreePort()),
+      gateway_port_metrics_(testing::FreePort()) {
+  auto keys = auth::GenerateKeyPair("e2e");
+  signing_key_ = keys.signing_key;
+  public_keys_ = keys.public_key;
+  StartIdentity();
+  StartGateway();
+}
+
+Cluster::~Cluster() {
+  // The gateway first, as an operator would drain it.
+  gateway_.reset();
+  identity_.reset();
+}
+
+void Cluster::StartIdentity() {
+  identity_ = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{PLAZA_IDENTITY_BINARY},
+      std::vector<std::string>{"PLAZA_GRPC_HOST=127.0.0.1",
+                               "PLAZA_GRPC_PORT=" + std::to_string(identity_port_),
+                               "PLAZA_METRICS_PORT=" + std::to_string(identity_metrics_port_),
+                               "PLAZA_PG_URL=" + database_.url(),
+                               "PLAZA_REDIS_URL=" + redis_.Url(),
+                               "PLAZA_TOKEN_SIGNING_KEY=" + signing_key_,
+                               "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
+                               "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024),
+                               "PLAZA_DEV_MODE=true",
+                               "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests",
+                               "PLAZA_DRAIN_TIMEOUT_MS=1000",
+                               "PLAZA_TRUST_CLIENT_IP_HEADER=true"});
+  if (!WaitHealthy(*identity_, identity_metrics_port_)) {
+    throw std::runtime_error("plaza-identity did not become healthy:\n" + identity_->Output());
+  }
+}
+
+void Cluster::StartGateway() {
+  gateway_ = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{PLAZA_GATEWAY_BINARY},
+      std::vector<std::string>{
+          "PLAZA_GRPC_HOST=127.0.0.1",
+          "PLAZA_GRPC_PORT=" + std::to_string(gateway_port_),
+          "PLAZA_METRICS_PORT=" + std::to_string(gateway_port_metrics_),
+          "PLAZA_REDIS_URL=" + redis_.Url(),
+          "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
+          "PLAZA_ROUTES=identity=127.0.0.1:" + std::to_string(identity_port_),
+          "PLAZA_INSTANCE_ID=e2e-gateway",
+          "PLAZA_PUSH_ROUTE_TTL_SECONDS=" + std::to_string(options_.route_ttl_seconds),
+          "PLAZA_HEARTBEAT_INTERVAL_SECONDS=" + std::to_string(options_.heartbeat_interval_seconds),
+          "PLAZA_DRAIN_TIMEOUT_MS=2000"});
+  if (!WaitHealthy(*gateway_, gateway_port_metrics_)) {
+    throw std::runtime_error("plaza-gateway did not become healthy:\n" + gateway_->Output());
+  }
+}
+
+std::shared_ptr<grpc::Channel> Cluster::Connect() const {
+  grpc::ChannelArguments args;
+  static std::atomic<int> serial{0};
+  args.SetInt("plaza.e2e.channel", ++serial);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(gateway_port_),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<identity::v1::IdentityService::Stub> Cluster::Identity() const {
+  return identity::v1::IdentityService::NewStub(Connect());
+}
+
+std::string Cluster::LatestCode(const std::string& phone) {
+  pqxx::connection connection(database_.url());
+  pqxx::work work(connection);
+  auto rows = work.exec_params(
+      "SELECT code FROM identity.dev_sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", phone);
+  if (rows.empty()) throw std::runtime_error("no code was sent to " + phone);
+  return rows[0][0].as<std::string>();
+}
+
+Account Cluster::SignUp(const std::string& display_name, const std::string& device_id) {
+  auto stub = Identity();
+  Account account{.phone = RandomPhone(), .device_id = device_id};
+  {
+    grpc::ClientContext context;
+    identity::v1::RequestCodeRequest request;
+    request.set_phone(account.phone);
+    identity::v1::RequestCodeResponse response;
+    Check(stub->RequestCode(&context, request, &response), "RequestCode");
+  }
+  grpc::ClientContext context;
+  identity::v1::RegisterRequest request;
+  request.set_phone(account.phone);
+  request.set_code(LatestCode(account.phone));
+  request.set_display_name(display_name);
+  request.set_password(kPassword);
+  request.mutable_device()->set_device_id(device_id);
+  request.mutable_device()->set_platform(identity::v1::PLATFORM_IOS);
+  identity::v1::RegisterResponse response;
+  Check(stub->Register(&context, request, &response), "Register");
+  account.user_id = response.profile().user_id();
+  account.tokens = response.tokens();
+  return account;
+}
+
+Account Cluster::LogIn(const Account& account, const std::string& device_id) {
+  auto stub = Identity();
+  grpc::ClientContext context;
+  identity::v1::LoginRequest request;
+  request.set_phone(account.phone);
+  request.set_password(kPassword);
+  request.mutable_device()->set_device_id(device_id);
+  request.mutable_device()->set_platform(identity::v1::PLATFORM_ANDROID);
+  identity::v1::LoginResponse response;
+  Check(stub->Login(&context, request, &response), "Login");
+  Account other = account;
+  other.device_id = device_id;
+  other.tokens = response.tokens();
+  return other;
+}
+
+}  // namespace plaza::e2e
