@@ -2,6 +2,7 @@
 // public gRPC server.
 
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <unistd.h>
 
@@ -93,12 +94,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   server.SetServing(true);
-  gateway::QueueDelayProbe probe(std::chrono::milliseconds(50),
-                                 [&](std::chrono::microseconds delay) { admission.ObserveQueueDelay(delay); });
-  gateway::HealthMonitor health(backends, server, std::chrono::seconds(1));
+  auto probe = std::make_unique<gateway::QueueDelayProbe>(
+      std::chrono::milliseconds(50), [&](std::chrono::microseconds delay) { admission.ObserveQueueDelay(delay); });
+  auto health = std::make_unique<gateway::HealthMonitor>(backends, server, std::chrono::seconds(1));
 
   int signal = rpc::WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
+  // The monitor writes health into the server, which Shutdown() takes apart.
+  health.reset();
+  probe.reset();
   push.CloseAll();
   server.Shutdown();
   subscriber.Stop();

@@ -163,10 +163,20 @@ TEST_CASE("logging out other devices ends their push streams at once", "[e2e][pu
 TEST_CASE("a backend killed mid-run answers UNAVAILABLE until it is back", "[e2e][faults]") {
   Cluster cluster;
   Account dave = cluster.SignUp("Dave", "dave-phone");
+  auto route_up = [&](const char* value) {
+    std::string line = std::string("plaza_gateway_backend_up{route=\"identity\"} ") + value;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (plaza::testing::HttpGet(cluster.gateway_metrics_port(), "/metrics").find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  CHECK(route_up("1"));
   cluster.identity().Signal(SIGKILL);
   cluster.identity().Wait(5s);
   v1::GetMyProfileResponse profile;
   CHECK(GetMyProfile(cluster, dave, &profile).error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(route_up("0"));  // the gateway's health reflects it
   cluster.StartIdentity();
   bool back = false;
   for (int attempt = 0; attempt < 100 && !back; ++attempt) {
@@ -174,6 +184,7 @@ TEST_CASE("a backend killed mid-run answers UNAVAILABLE until it is back", "[e2e
     if (!back) std::this_thread::sleep_for(50ms);
   }
   CHECK(back);
+  CHECK(route_up("1"));
 }
 
 TEST_CASE("with Redis gone, unary calls still work through the gateway", "[e2e][faults]") {
