@@ -106,11 +106,25 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
     CloseLocked(code, reason, std::move(message));
   }
 
-  // Sends a heartbeat if nothing was written for the interval.
-  void MaybeHeartbeat(std::chrono::steady_clock::time_point now) {
+  // Once a second: a heartbeat if nothing was written for the interval. A write stuck for two
+  // intervals means a device that stopped reading (or vanished without closing the
+  // connection): its stream is closed, and if even the closing status cannot get out for two
+  // more, the call is cancelled so the stream's memory is freed.
+  void Tick(std::chrono::steady_clock::time_point now) {
+    const auto patience = 2 * service_.options_.heartbeat_interval;
     {
       std::lock_guard lock(mutex_);
-      if (writing_ || now - last_write_ < service_.options_.heartbeat_interval) return;
+      if (closed_) {
+        if (!finished_ && now - closed_at_ > patience) context_->TryCancel();
+        return;
+      }
+      if (writing_) {
+        if (now - write_started_ > patience) {
+          CloseLocked(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED", "the device stopped reading");
+        }
+        return;
+      }
+      if (now - last_write_ < service_.options_.heartbeat_interval) return;
     }
     Send(Heartbeat());
   }
@@ -121,12 +135,12 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
     writing_ = false;
     last_write_ = std::chrono::steady_clock::now();
     if (!ok) {
-      // The client is gone; OnDone follows once the call is finished.
+      // The client is gone (or the call was cancelled); OnDone follows the Finish.
       CloseLocked(grpc::StatusCode::CANCELLED, "", "cancelled");
-      return;
+    } else if (!queue_.empty() && !closed_) {
+      WriteNextLocked();
     }
-    if (!queue_.empty() && !closed_) WriteNextLocked();
-    if (closed_ && !finished_ && !writing_) FinishLocked();
+    MaybeFinishLocked();
   }
 
   void OnCancel() override { Close(grpc::StatusCode::CANCELLED, "", "cancelled"); }
@@ -151,6 +165,7 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
     in_flight_ = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
     if (in_flight_->has_event()) {
       service_.metrics_.Add("plaza_gateway_events_delivered_total", "");
     }
@@ -162,13 +177,16 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   void CloseLocked(grpc::StatusCode code, std::string_view reason, std::string message) {
     if (closed_) return;
     closed_ = true;
+    closed_at_ = std::chrono::steady_clock::now();
     queue_.clear();
     if (!reason.empty()) context_->AddTrailingMetadata(std::string(rpc::kReasonKey), std::string(reason));
     status_ = grpc::Status(code, std::move(message));
-    if (!writing_) FinishLocked();
+    MaybeFinishLocked();
   }
 
-  void FinishLocked() {
+  // Every call is finished exactly once, and never with a write in flight.
+  void MaybeFinishLocked() {
+    if (!closed_ || finished_ || writing_) return;
     finished_ = true;
     Finish(status_);
   }
@@ -188,6 +206,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   bool release_route_ = true;
   grpc::Status status_;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point write_started_;
+  std::chrono::steady_clock::time_point closed_at_;
 };
 
 PushService::PushService(Door& door, events::RouteRegistry& routes, rpc::Metrics& metrics, PushOptions options)
@@ -344,7 +364,7 @@ void PushService::HandleSubscribed() {
 void PushService::Tick() {
   auto streams = AllStreams();
   auto now = std::chrono::steady_clock::now();
-  for (const auto& stream : streams) stream->MaybeHeartbeat(now);
+  for (const auto& stream : streams) stream->Tick(now);
 
   if (now - last_refresh_ < options_.refresh_interval || streams.empty()) return;
   last_refresh_ = now;
