@@ -19,12 +19,33 @@ absl::Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& con
                status.error_message());
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& target) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+namespace {
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connected(std::shared_ptr<grpc::Channel> channel,
+                                                         const std::string& target) {
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCallTimeout)) {
     return Unavailable("CONNECT_FAILED", "cannot connect to " + target);
   }
   return channel;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& target) {
+  return Connected(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), target);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectOwn(const std::string& target, int index) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt("plaza.bench.channel", index);
+  return Connected(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments),
+                   target);
+}
+
+std::string FailureKind(const absl::Status& status) {
+  std::string kind = absl::StatusCodeToString(status.code());
+  if (std::string reason = ReasonOf(status); !reason.empty()) kind += " " + reason;
+  return kind;
 }
 
 }  // namespace plaza::bench

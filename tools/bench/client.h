@@ -28,4 +28,14 @@ absl::Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& con
 // cannot connect within kCallTimeout.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& target);
 
+// Like Connect, but channel `index` gets its own TCP connection: gRPC shares one connection
+// among channels with equal arguments, so each gets a distinct "plaza.bench.channel" argument.
+// A server allows a bounded number of concurrent calls per connection (the gateway 100), so
+// scenarios that hold many calls open, or must not be limited by one connection, use several.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectOwn(const std::string& target, int index);
+
+// How reports name a failure: its code, then its reason if it has one, e.g.
+// "RESOURCE_EXHAUSTED RATE_LIMITED" or "UNAVAILABLE".
+std::string FailureKind(const absl::Status& status);
+
 }  // namespace plaza::bench

@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "tools/bench/auth_scenario.h"
+#include "tools/bench/connect_scenario.h"
+#include "tools/bench/proxy_scenario.h"
 
 namespace {
 
@@ -17,6 +19,10 @@ struct Scenario {
 constexpr Scenario kScenarios[] = {
     {"auth", "bare gRPC echo vs. the authenticated no-op, and login throughput through identity",
      plaza::bench::RunAuthScenario},
+    {"proxy", "AuthenticatedEcho direct to identity vs. through the gateway: the proxy's cost",
+     plaza::bench::RunProxyScenario},
+    {"connect", "many push streams on the gateway: open time, RSS per stream, event fan-out",
+     plaza::bench::RunConnectScenario},
 };
 
 }  // namespace

@@ -41,13 +41,21 @@ std::string RenderTable(const Report& report) {
   out += " (medians of the runs; errors are totals)\n";
   size_t width = 9;  // "operation"
   for (const auto& [name, summary] : report.operations) width = std::max(width, name.size());
-  out += fmt::format("{:<{}}  {:>10}  {:>9}  {:>9}  {:>7}\n", "operation", width, "per second",
-                     "p50 ms", "p99 ms", "errors");
+  if (!report.operations.empty()) {
+    out += fmt::format("{:<{}}  {:>10}  {:>9}  {:>9}  {:>7}\n", "operation", width, "per second",
+                       "p50 ms", "p99 ms", "errors");
+  }
   for (const auto& [name, summary] : report.operations) {
     out += fmt::format("{:<{}}  {:>10.1f}  {:>9.3f}  {:>9.3f}  {:>7}\n", name, width,
                        summary.per_second, summary.p50_ms, summary.p99_ms, summary.errors);
   }
   for (const auto& [name, value] : report.ratios) out += fmt::format("{}: {:.3f}\n", name, value);
+  for (const auto& [name, value] : report.figures) {
+    out += std::isfinite(value) ? fmt::format("{}: {:.3f}\n", name, value)
+                                : fmt::format("{}: n/a\n", name);
+  }
+  for (const auto& [name, count] : report.counts) out += fmt::format("{}: {}\n", name, count);
+  for (const std::string& note : report.notes) out += "note: " + note + "\n";
   return out;
 }
 
@@ -70,7 +78,31 @@ std::string RenderJson(const Report& report) {
     const auto& [name, value] = report.ratios[i];
     out += fmt::format("{}{}: {}", i == 0 ? "" : ", ", JsonString(name), JsonNumber(value));
   }
-  return out + "}}\n";
+  out += "}";
+  if (!report.figures.empty()) {
+    out += ", \"figures\": {";
+    for (size_t i = 0; i < report.figures.size(); ++i) {
+      const auto& [name, value] = report.figures[i];
+      out += fmt::format("{}{}: {}", i == 0 ? "" : ", ", JsonString(name), JsonNumber(value));
+    }
+    out += "}";
+  }
+  if (!report.counts.empty()) {
+    out += ", \"counts\": {";
+    for (size_t i = 0; i < report.counts.size(); ++i) {
+      const auto& [name, count] = report.counts[i];
+      out += fmt::format("{}{}: {}", i == 0 ? "" : ", ", JsonString(name), count);
+    }
+    out += "}";
+  }
+  if (!report.notes.empty()) {
+    out += ", \"notes\": [";
+    for (size_t i = 0; i < report.notes.size(); ++i) {
+      out += (i == 0 ? "" : ", ") + JsonString(report.notes[i]);
+    }
+    out += "]";
+  }
+  return out + "}\n";
 }
 
 }  // namespace plaza::bench

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace plaza::bench {
 
@@ -45,6 +46,64 @@ Summary MedianOfRuns(const std::vector<Summary>& runs) {
   median.p50_ms = Median(std::move(p50));
   median.p99_ms = Median(std::move(p99));
   return median;
+}
+
+Comparison Compare(const std::vector<Summary>& base, const std::vector<Summary>& other) {
+  if (base.empty() || base.size() != other.size()) {
+    std::fprintf(stderr, "plaza::bench::Compare: %zu baseline runs vs. %zu\n", base.size(),
+                 other.size());
+    std::abort();
+  }
+  std::vector<double> ratios;
+  bool defined = true;
+  for (size_t run = 0; run < base.size(); ++run) {
+    defined = defined && base[run].per_second > 0;
+    ratios.push_back(defined ? other[run].per_second / base[run].per_second : 0);
+  }
+  return {
+      .rate_ratio = defined ? Median(std::move(ratios)) : std::numeric_limits<double>::quiet_NaN(),
+      .added_p50_ms = MedianOfRuns(other).p50_ms - MedianOfRuns(base).p50_ms};
+}
+
+Arrivals SummarizeArrivals(std::vector<double> arrival_ms, int64_t expected) {
+  Arrivals arrivals;
+  arrivals.received = static_cast<int64_t>(arrival_ms.size());
+  arrivals.missed = std::max<int64_t>(0, expected - arrivals.received);
+  if (arrival_ms.empty()) {
+    double unknown = std::numeric_limits<double>::quiet_NaN();
+    arrivals.p50_ms = arrivals.p99_ms = arrivals.max_ms = unknown;
+    return arrivals;
+  }
+  std::sort(arrival_ms.begin(), arrival_ms.end());
+  arrivals.p50_ms = Percentile(arrival_ms, 0.5);
+  arrivals.p99_ms = Percentile(arrival_ms, 0.99);
+  arrivals.max_ms = arrival_ms.back();
+  return arrivals;
+}
+
+void Tally::Add(std::string_view kind, int64_t count) {
+  std::lock_guard lock(mutex_);
+  auto it = counts_.find(kind);
+  if (it == counts_.end()) it = counts_.emplace(std::string(kind), 0).first;
+  it->second += count;
+}
+
+int64_t Tally::Total() const {
+  std::lock_guard lock(mutex_);
+  int64_t total = 0;
+  for (const auto& [kind, count] : counts_) total += count;
+  return total;
+}
+
+std::vector<std::pair<std::string, int64_t>> Tally::Sorted() const {
+  std::vector<std::pair<std::string, int64_t>> sorted;
+  {
+    std::lock_guard lock(mutex_);
+    sorted.assign(counts_.begin(), counts_.end());
+  }
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return sorted;
 }
 
 }  // namespace plaza::bench

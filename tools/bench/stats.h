@@ -4,7 +4,12 @@
 // across runs. Pure functions, unit-tested in tests/stats_test.cc.
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace plaza::bench {
@@ -32,5 +37,42 @@ Summary Summarize(std::vector<double> latencies_ms, int64_t errors, double secon
 // Each rate and latency is the median of `runs` (not empty); errors are the total of all runs,
 // so that no failure hides behind a median.
 Summary MedianOfRuns(const std::vector<Summary>& runs);
+
+// How a target compares with a baseline measured alongside it in the same runs.
+struct Comparison {
+  double rate_ratio = 0;    // median over runs of other.per_second / base.per_second
+  double added_p50_ms = 0;  // median of other's p50s minus median of base's p50s
+};
+
+// `base` and `other` hold one summary per run, paired by index (same size, not empty; aborts
+// otherwise). Pairing the rates per run means a run that was slower for both (a busy machine)
+// skews the ratio less. The ratio is NaN if a baseline rate is not positive.
+Comparison Compare(const std::vector<Summary>& base, const std::vector<Summary>& other);
+
+// One message sent to `expected` receivers at once: when each got it, in milliseconds after it
+// was sent.
+struct Arrivals {
+  double p50_ms = 0;  // NaN when nobody got it
+  double p99_ms = 0;
+  double max_ms = 0;  // the last receiver: how long the whole fan-out took
+  int64_t received = 0;
+  int64_t missed = 0;  // expected - received, never negative
+};
+
+// `arrival_ms` has one entry per receiver that got the message (any order).
+Arrivals SummarizeArrivals(std::vector<double> arrival_ms, int64_t expected);
+
+// Failures counted by kind, e.g. "RESOURCE_EXHAUSTED RATE_LIMITED". Thread-safe.
+class Tally {
+ public:
+  void Add(std::string_view kind, int64_t count = 1);
+  int64_t Total() const;
+  // Every kind with its count, the most frequent first (ties by name).
+  std::vector<std::pair<std::string, int64_t>> Sorted() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, int64_t, std::less<>> counts_;
+};
 
 }  // namespace plaza::bench

@@ -1,14 +1,21 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <thread>
 #include <vector>
 
 #include "tools/bench/stats.h"
 
+using plaza::bench::Arrivals;
+using plaza::bench::Compare;
+using plaza::bench::Comparison;
 using plaza::bench::Median;
 using plaza::bench::MedianOfRuns;
 using plaza::bench::Percentile;
 using plaza::bench::Summarize;
+using plaza::bench::SummarizeArrivals;
 using plaza::bench::Summary;
+using plaza::bench::Tally;
 
 TEST_CASE("Percentile interpolates between the two nearest ranks", "[bench][stats]") {
   std::vector<double> sorted = {1, 2, 3, 4};
@@ -59,4 +66,66 @@ TEST_CASE("MedianOfRuns takes each figure's median and totals the errors", "[ben
   CHECK(median.p50_ms == 5);
   CHECK(median.p99_ms == 50);  // from another run than the median rate: each figure on its own
   CHECK(median.errors == 3);
+}
+
+TEST_CASE("Compare pairs the runs for the rate ratio and subtracts the median p50s",
+          "[bench][stats]") {
+  std::vector<Summary> direct = {{.per_second = 1000, .p50_ms = 1.0},
+                                 {.per_second = 500, .p50_ms = 2.0},  // a busy run for both
+                                 {.per_second = 1000, .p50_ms = 1.2}};
+  std::vector<Summary> gateway = {{.per_second = 700, .p50_ms = 1.5},
+                                  {.per_second = 400, .p50_ms = 2.5},
+                                  {.per_second = 600, .p50_ms = 1.9}};
+  Comparison comparison = Compare(direct, gateway);
+  // Per-run ratios 0.7, 0.8, 0.6: the median is 0.7; the ratio of the median rates would be 0.6.
+  CHECK(comparison.rate_ratio == Approx(0.7));
+  CHECK(comparison.added_p50_ms == Approx(1.9 - 1.2));
+}
+
+TEST_CASE("Compare gives NaN for the ratio when a baseline rate is zero", "[bench][stats]") {
+  Comparison comparison = Compare({{.per_second = 0, .p50_ms = 1}}, {{.per_second = 5}});
+  CHECK(std::isnan(comparison.rate_ratio));
+}
+
+TEST_CASE("SummarizeArrivals gives percentiles, the last arrival and the misses",
+          "[bench][stats]") {
+  std::vector<double> arrivals;
+  for (int i = 100; i >= 1; --i) arrivals.push_back(i);
+  Arrivals summary = SummarizeArrivals(arrivals, /*expected=*/103);
+  CHECK(summary.p50_ms == Approx(50.5));
+  CHECK(summary.p99_ms == Approx(99.01));
+  CHECK(summary.max_ms == 100);
+  CHECK(summary.received == 100);
+  CHECK(summary.missed == 3);
+}
+
+TEST_CASE("SummarizeArrivals of nobody is all misses and no latency", "[bench][stats]") {
+  Arrivals summary = SummarizeArrivals({}, 4);
+  CHECK(summary.missed == 4);
+  CHECK(summary.received == 0);
+  CHECK(std::isnan(summary.max_ms));
+  CHECK(SummarizeArrivals({1.0, 2.0}, 1).missed == 0);  // never negative
+}
+
+TEST_CASE("Tally counts kinds from many threads, most frequent first", "[bench][stats]") {
+  Tally tally;
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(4);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 1000; ++i) tally.Add("UNAVAILABLE");
+        tally.Add("RESOURCE_EXHAUSTED RATE_LIMITED", 3);
+      });
+    }
+  }
+  tally.Add("INTERNAL");
+  tally.Add("CANCELLED");
+  CHECK(tally.Total() == 4000 + 12 + 2);
+  using Entry = std::pair<std::string, int64_t>;
+  CHECK(tally.Sorted() == std::vector<Entry>{{"UNAVAILABLE", 4000},
+                                             {"RESOURCE_EXHAUSTED RATE_LIMITED", 12},
+                                             {"CANCELLED", 1},
+                                             {"INTERNAL", 1}});
+  CHECK(Tally().Sorted().empty());
 }
