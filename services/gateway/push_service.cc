@@ -1,6 +1,6 @@
 #include "services/gateway/push_service.h"
 
-#include <deque>
+#include <list>
 
 #include <spdlog/spdlog.h>
 
@@ -198,7 +198,7 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   std::shared_ptr<PushStream> self_;
 
   std::mutex mutex_;
-  std::deque<Message> queue_;
+  std::list<Message> queue_;  // usually empty; a deque would hold half a KiB per idle stream
   Message in_flight_;
   bool writing_ = false;
   bool closed_ = false;

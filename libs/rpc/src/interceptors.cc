@@ -1,7 +1,7 @@
 #include "plaza/rpc/interceptors.h"
 
 #include <chrono>
-#include <deque>
+#include <forward_list>
 
 #include <spdlog/spdlog.h>
 
@@ -40,10 +40,12 @@ bool LooksLikeIp(grpc::string_ref value) {
 // Metadata values inserted by interceptors must outlive the call; the interceptor owns them.
 class OwnedStrings {
  public:
-  grpc::string_ref Keep(std::string text) { return Ref(strings_.emplace_back(std::move(text))); }
+  grpc::string_ref Keep(std::string text) { return Ref(strings_.emplace_front(std::move(text))); }
 
  private:
-  std::deque<std::string> strings_;  // deque: references stay valid as it grows
+  // References stay valid as it grows, and an empty one allocates nothing: an interceptor lives
+  // as long as its call, which for a push stream is hours.
+  std::forward_list<std::string> strings_;
 };
 
 class ObservabilityInterceptor : public Interceptor {
