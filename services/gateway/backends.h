@@ -5,13 +5,13 @@
 // until it is healthy again, and reconnect attempts back off to at most a second so recovery is
 // noticed quickly.
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 namespace plaza::gateway {
 

@@ -4,9 +4,9 @@
 // unless the method is public, the caller's and the client IP's rate limits, and overload
 // control by priority.
 
-#include <optional>
-
 #include <grpcpp/server_context.h>
+
+#include <optional>
 
 #include "plaza/core/clock.h"
 #include "plaza/rpc/call.h"
@@ -21,7 +21,8 @@ inline constexpr std::string_view kRetryAfterKey = "x-plaza-retry-after-ms";
 
 class Door {
  public:
-  Door(RateLimiter& limiter, AdmissionControl& admission, const core::Clock& clock, rpc::Metrics& metrics);
+  Door(RateLimiter& limiter, AdmissionControl& admission, const core::Clock& clock,
+       rpc::Metrics& metrics);
 
   // OK, with the verified caller (none for a public method called without a token), or the
   // status to refuse with; a refusal's reason and retry hint are already in `context`'s trailing
@@ -30,8 +31,9 @@ class Door {
                      std::optional<rpc::Caller>* caller);
 
  private:
-  grpc::Status Refuse(grpc::ServerContextBase* context, const MethodPolicy& policy, std::string_view reason,
-                      std::string message, std::chrono::milliseconds retry_after);
+  grpc::Status Refuse(grpc::ServerContextBase* context, const MethodPolicy& policy,
+                      std::string_view reason, std::string message,
+                      std::chrono::milliseconds retry_after);
 
   RateLimiter& limiter_;
   AdmissionControl& admission_;

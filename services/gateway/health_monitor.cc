@@ -2,7 +2,8 @@
 
 namespace plaza::gateway {
 
-HealthMonitor::HealthMonitor(Backends& backends, rpc::Server& server, std::chrono::milliseconds period)
+HealthMonitor::HealthMonitor(Backends& backends, rpc::Server& server,
+                             std::chrono::milliseconds period)
     : backends_(backends), server_(server), period_(period) {
   server_.metrics().Declare("plaza_gateway_backend_up", rpc::Metrics::Kind::kGauge,
                             "1 if the route has a healthy backend, else 0.");

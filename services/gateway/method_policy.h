@@ -13,10 +13,10 @@ namespace plaza::gateway {
 inline constexpr std::string_view kConnectMethod = "/plaza.gateway.v1.PushService/Connect";
 
 struct MethodPolicy {
-  std::string route;  // "messaging" for /plaza.messaging.v1.MessagingService/Send
-  bool is_public = false;  // callable without an access token
+  std::string route;          // "messaging" for /plaza.messaging.v1.MessagingService/Send
+  bool is_public = false;     // callable without an access token
   int business_priority = 0;  // 0 is the most important; see BusinessPriority()
-  std::string rate_group;  // "public" for public methods, else the route
+  std::string rate_group;     // "public" for public methods, else the route
 };
 
 // The policy for `method` ("/package.Service/Method"), or nullopt if the gateway must not route

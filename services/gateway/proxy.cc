@@ -1,8 +1,8 @@
 #include "services/gateway/proxy.h"
 
-#include <mutex>
-
 #include <spdlog/spdlog.h>
+
+#include <mutex>
 
 #include "plaza/core/logging.h"
 
@@ -18,7 +18,9 @@ bool ForwardableHeader(std::string_view key) {
 }
 
 // Of what the backend sends back, everything but the transport's own headers.
-bool ReturnableHeader(std::string_view key) { return !key.starts_with("grpc-") && key != "content-type"; }
+bool ReturnableHeader(std::string_view key) {
+  return !key.starts_with("grpc-") && key != "content-type";
+}
 
 std::string_view View(grpc::string_ref ref) { return {ref.data(), ref.size()}; }
 
@@ -48,7 +50,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       return;
     }
     PrepareBackendContext(caller, deadline_cap);
-    stub->PrepareBidiStreamingCall(&backend_context_, context->method(), grpc::StubOptions(), &backend_);
+    stub->PrepareBidiStreamingCall(&backend_context_, context->method(), grpc::StubOptions(),
+                                   &backend_);
     backend_.AddMultipleHolds(2);
     backend_.StartCall();
     StartRead(&request_);
@@ -110,7 +113,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       // services that trust the gateway.
       backend_context_.AddMetadata(std::string(rpc::kUserIdKey), std::to_string(caller->user_id));
       backend_context_.AddMetadata(std::string(rpc::kDeviceIdKey), caller->device_id);
-      backend_context_.AddMetadata(std::string(rpc::kSessionIdKey), std::to_string(caller->session_id));
+      backend_context_.AddMetadata(std::string(rpc::kSessionIdKey),
+                                   std::to_string(caller->session_id));
     }
   }
 
@@ -169,7 +173,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     }
     if (IsUnparsableRequest(status, has_reason)) {
       context_->AddTrailingMetadata(std::string(rpc::kReasonKey), "MALFORMED_REQUEST");
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the request does not parse as the method's message"));
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the request does not parse as the method's message"));
       return;
     }
     Finish(status);  // last: the reactor may be deleted as soon as this returns
@@ -179,7 +184,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   // INTERNAL before any handler runs; Plaza's handlers never send INTERNAL without a reason. It
   // is the client's bad input, so the client hears INVALID_ARGUMENT (blueprint §7).
   static bool IsUnparsableRequest(const grpc::Status& status, bool has_reason) {
-    return status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty() && !has_reason;
+    return status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty() &&
+           !has_reason;
   }
 
   grpc::GenericCallbackServerContext* context_;
@@ -196,7 +202,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 ProxyService::ProxyService(Backends& backends, Door& door, std::chrono::milliseconds deadline_cap)
     : backends_(backends), door_(door), deadline_cap_(deadline_cap) {}
 
-grpc::ServerGenericBidiReactor* ProxyService::CreateReactor(grpc::GenericCallbackServerContext* context) {
+grpc::ServerGenericBidiReactor* ProxyService::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
   return new ProxyCall(context, backends_, door_, deadline_cap_);
 }
 

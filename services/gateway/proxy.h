@@ -6,9 +6,9 @@
 // types. Deadlines are capped and passed on, cancellation travels both ways, and the backend's
 // initial metadata, messages, status and trailing metadata come back unchanged.
 
-#include <chrono>
-
 #include <grpcpp/generic/async_generic_service.h>
+
+#include <chrono>
 
 #include "services/gateway/backends.h"
 #include "services/gateway/door.h"
@@ -20,7 +20,8 @@ class ProxyService final : public grpc::CallbackGenericService {
   // `deadline_cap`: the deadline of calls without one, and the most any call gets.
   ProxyService(Backends& backends, Door& door, std::chrono::milliseconds deadline_cap);
 
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override;
 
  private:
   Backends& backends_;

@@ -1,8 +1,8 @@
 #include "services/gateway/push_service.h"
 
-#include <list>
-
 #include <spdlog/spdlog.h>
+
+#include <list>
 
 #include "plaza/core/logging.h"
 #include "plaza/events/wire.h"
@@ -50,7 +50,10 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
  public:
   PushStream(PushService& service, grpc::CallbackServerContext* context, rpc::Caller caller,
              uint64_t connection_id)
-      : service_(service), context_(context), caller_(std::move(caller)), connection_id_(connection_id) {}
+      : service_(service),
+        context_(context),
+        caller_(std::move(caller)),
+        connection_id_(connection_id) {}
 
   // Registers the stream; the first message says so. False (and the stream closed) if the route
   // cannot be recorded.
@@ -59,7 +62,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
     auto connected = std::make_shared<ConnectResponse>();
     connected->mutable_connected()->set_gateway_instance(service_.routes_.instance_id());
     connected->mutable_connected()->set_heartbeat_interval_seconds(static_cast<int32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(service_.options_.heartbeat_interval).count()));
+        std::chrono::duration_cast<std::chrono::seconds>(service_.options_.heartbeat_interval)
+            .count()));
     Send(connected);
     // Indexed before the route exists, so no event published after the claim is missed.
     service_.Add(self_);
@@ -86,7 +90,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
       service_.metrics_.Add("plaza_gateway_events_dropped_total",
                             rpc::Metrics::Labels({{"reason", "slow_consumer"}}),
                             static_cast<double>(queue_.size()));
-      CloseLocked(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED", "the device fell behind; reconnect and sync");
+      CloseLocked(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED",
+                  "the device fell behind; reconnect and sync");
       return;
     }
     queue_.push_back(std::move(message));
@@ -94,12 +99,14 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   }
 
   void Replaced() {
-    Close(grpc::StatusCode::ABORTED, "STREAM_REPLACED", "the device connected again", /*release_route=*/false);
+    Close(grpc::StatusCode::ABORTED, "STREAM_REPLACED", "the device connected again",
+          /*release_route=*/false);
   }
 
   // Ends the stream with `code` and, if not empty, `reason` in x-plaza-reason. The route is
   // released unless another connection already holds it.
-  void Close(grpc::StatusCode code, std::string_view reason, std::string message, bool release_route = true) {
+  void Close(grpc::StatusCode code, std::string_view reason, std::string message,
+             bool release_route = true) {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     release_route_ = release_route;
@@ -120,7 +127,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
       }
       if (writing_) {
         if (now - write_started_ > patience) {
-          CloseLocked(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED", "the device stopped reading");
+          CloseLocked(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED",
+                      "the device stopped reading");
         }
         return;
       }
@@ -148,7 +156,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   void OnDone() override {
     service_.Remove(this);
     if (release_route_) {
-      if (auto released = service_.routes_.Release(caller_.user_id, caller_.device_id, connection_id_);
+      if (auto released =
+              service_.routes_.Release(caller_.user_id, caller_.device_id, connection_id_);
           !released.ok()) {
         // The route expires on its own.
         spdlog::warn("push route not released: {}", released.ToString());
@@ -179,7 +188,8 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
     closed_ = true;
     closed_at_ = std::chrono::steady_clock::now();
     queue_.clear();
-    if (!reason.empty()) context_->AddTrailingMetadata(std::string(rpc::kReasonKey), std::string(reason));
+    if (!reason.empty())
+      context_->AddTrailingMetadata(std::string(rpc::kReasonKey), std::string(reason));
     status_ = grpc::Status(code, std::move(message));
     MaybeFinishLocked();
   }
@@ -210,9 +220,11 @@ class PushStream final : public grpc::ServerWriteReactor<ConnectResponse>,
   std::chrono::steady_clock::time_point closed_at_;
 };
 
-PushService::PushService(Door& door, events::RouteRegistry& routes, rpc::Metrics& metrics, PushOptions options)
+PushService::PushService(Door& door, events::RouteRegistry& routes, rpc::Metrics& metrics,
+                         PushOptions options)
     : door_(door), routes_(routes), metrics_(metrics), options_(options) {
-  metrics_.Declare("plaza_gateway_open_streams", rpc::Metrics::Kind::kGauge, "Connect streams open now.");
+  metrics_.Declare("plaza_gateway_open_streams", rpc::Metrics::Kind::kGauge,
+                   "Connect streams open now.");
   metrics_.Declare("plaza_gateway_events_delivered_total", rpc::Metrics::Kind::kCounter,
                    "Events written to devices' Connect streams.");
   metrics_.Declare("plaza_gateway_events_dropped_total", rpc::Metrics::Kind::kCounter,
@@ -301,7 +313,8 @@ std::vector<std::shared_ptr<PushStream>> PushService::AllStreams() const {
 
 void PushService::CloseAll() {
   for (const auto& stream : AllStreams()) {
-    stream->Close(grpc::StatusCode::UNAVAILABLE, "GATEWAY_DRAINING", "this gateway is shutting down; reconnect");
+    stream->Close(grpc::StatusCode::UNAVAILABLE, "GATEWAY_DRAINING",
+                  "this gateway is shutting down; reconnect");
   }
 }
 
@@ -328,8 +341,9 @@ void PushService::Deliver(const events::Delivery& delivery) {
     return;
   }
   // A revoked session's stream gets the event, then ends: the device must sign in again.
-  int64_t revoked_session =
-      response->event().has_session_revoked() ? response->event().session_revoked().session_id() : 0;
+  int64_t revoked_session = response->event().has_session_revoked()
+                                ? response->event().session_revoked().session_id()
+                                : 0;
   Message message = std::move(response);
   for (int64_t user_id : delivery.recipients) {
     for (const auto& stream : StreamsOf(user_id)) {
@@ -340,7 +354,8 @@ void PushService::Deliver(const events::Delivery& delivery) {
       }
       stream->Send(message);
       if (revoked_session != 0 && caller.session_id == revoked_session) {
-        stream->Close(grpc::StatusCode::UNAUTHENTICATED, "SESSION_REVOKED", "the session was ended");
+        stream->Close(grpc::StatusCode::UNAUTHENTICATED, "SESSION_REVOKED",
+                      "the session was ended");
       }
     }
   }
@@ -353,12 +368,14 @@ void PushService::HandleSubscribed() {
     auto previous = routes_.Claim(caller.user_id, caller.device_id, stream->connection_id());
     if (!previous.ok() || *previous) {
       // Redis is away again, or the device connected elsewhere meanwhile: it reconnects.
-      stream->Close(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED", "reconnect and sync", /*release_route=*/false);
+      stream->Close(grpc::StatusCode::UNAVAILABLE, "RESYNC_REQUIRED", "reconnect and sync",
+                    /*release_route=*/false);
       continue;
     }
     stream->Send(ResyncMessage());
   }
-  if (!streams.empty()) metrics_.Add("plaza_gateway_resyncs_total", "", static_cast<double>(streams.size()));
+  if (!streams.empty())
+    metrics_.Add("plaza_gateway_resyncs_total", "", static_cast<double>(streams.size()));
 }
 
 void PushService::Tick() {

@@ -40,11 +40,13 @@ class PushStream;
 
 class PushService final : public plaza::gateway::v1::PushService::CallbackService {
  public:
-  PushService(Door& door, events::RouteRegistry& routes, rpc::Metrics& metrics, PushOptions options);
+  PushService(Door& door, events::RouteRegistry& routes, rpc::Metrics& metrics,
+              PushOptions options);
   ~PushService() override;  // stops the ticker; streams must have ended (server shut down)
 
   grpc::ServerWriteReactor<plaza::gateway::v1::ConnectResponse>* Connect(
-      grpc::CallbackServerContext* context, const plaza::gateway::v1::ConnectRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const plaza::gateway::v1::ConnectRequest* request) override;
 
   // A message on this instance's channel: a delivery or a replace.
   void HandleInstanceMessage(std::string_view payload);
@@ -88,7 +90,8 @@ class PushService final : public plaza::gateway::v1::PushService::CallbackServic
   std::mutex ticker_mutex_;
   std::condition_variable ticker_wake_;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point last_refresh_ = std::chrono::steady_clock::now();  // ticker only
+  std::chrono::steady_clock::time_point last_refresh_ =
+      std::chrono::steady_clock::now();  // ticker only
   std::thread ticker_;
 };
 

@@ -24,7 +24,8 @@ void QueueDelayProbe::Run() {
     measuring_ = true;
     alarm.Set(std::chrono::system_clock::now(), [this, set_at](bool fired) {
       if (fired) {
-        sink_(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - set_at));
+        sink_(std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - set_at));
       }
       std::lock_guard done(mutex_);
       measuring_ = false;

@@ -1,10 +1,9 @@
 #include "tests/e2e/cluster.h"
 
+#include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
 #include <thread>
-
-#include <pqxx/pqxx>
 
 #include "plaza/auth/token.h"
 
@@ -59,18 +58,14 @@ Cluster::~Cluster() {
 void Cluster::StartIdentity() {
   identity_ = std::make_unique<testing::ChildProcess>(
       std::vector<std::string>{PLAZA_IDENTITY_BINARY},
-      std::vector<std::string>{"PLAZA_GRPC_HOST=127.0.0.1",
-                               "PLAZA_GRPC_PORT=" + std::to_string(identity_port_),
-                               "PLAZA_METRICS_PORT=" + std::to_string(identity_metrics_port_),
-                               "PLAZA_PG_URL=" + database_.url(),
-                               "PLAZA_REDIS_URL=" + redis_.Url(),
-                               "PLAZA_TOKEN_SIGNING_KEY=" + signing_key_,
-                               "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
-                               "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024),
-                               "PLAZA_DEV_MODE=true",
-                               "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests",
-                               "PLAZA_DRAIN_TIMEOUT_MS=1000",
-                               "PLAZA_TRUST_CLIENT_IP_HEADER=true"});
+      std::vector<std::string>{
+          "PLAZA_GRPC_HOST=127.0.0.1", "PLAZA_GRPC_PORT=" + std::to_string(identity_port_),
+          "PLAZA_METRICS_PORT=" + std::to_string(identity_metrics_port_),
+          "PLAZA_PG_URL=" + database_.url(), "PLAZA_REDIS_URL=" + redis_.Url(),
+          "PLAZA_TOKEN_SIGNING_KEY=" + signing_key_, "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
+          "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024), "PLAZA_DEV_MODE=true",
+          "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests", "PLAZA_DRAIN_TIMEOUT_MS=1000",
+          "PLAZA_TRUST_CLIENT_IP_HEADER=true"});
   if (!WaitHealthy(*identity_, identity_metrics_port_)) {
     throw std::runtime_error("plaza-identity did not become healthy:\n" + identity_->Output());
   }
@@ -80,11 +75,9 @@ void Cluster::StartGateway() {
   gateway_ = std::make_unique<testing::ChildProcess>(
       std::vector<std::string>{PLAZA_GATEWAY_BINARY},
       std::vector<std::string>{
-          "PLAZA_GRPC_HOST=127.0.0.1",
-          "PLAZA_GRPC_PORT=" + std::to_string(gateway_port_),
+          "PLAZA_GRPC_HOST=127.0.0.1", "PLAZA_GRPC_PORT=" + std::to_string(gateway_port_),
           "PLAZA_METRICS_PORT=" + std::to_string(gateway_port_metrics_),
-          "PLAZA_REDIS_URL=" + redis_.Url(),
-          "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
+          "PLAZA_REDIS_URL=" + redis_.Url(), "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
           "PLAZA_ROUTES=identity=127.0.0.1:" + std::to_string(identity_port_),
           "PLAZA_INSTANCE_ID=e2e-gateway",
           "PLAZA_PUSH_ROUTE_TTL_SECONDS=" + std::to_string(options_.route_ttl_seconds),

@@ -4,10 +4,10 @@
 // plaza-gateway, on a fresh database and a private Redis, with keys made for the run. Tests
 // talk only to the gateway's port, and can kill, restart and signal each process by its PID.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "plaza/identity/v1/identity_service.grpc.pb.h"
 #include "plaza/testing/testing.h"

@@ -2,13 +2,12 @@
 // authenticated calls, what stays hidden, pushes driven by identity, failures of a backend, of
 // Redis and of the gateway itself, and draining.
 
-#include <catch2/catch.hpp>
+#include <grpcpp/generic/generic_stub.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <future>
 #include <thread>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "plaza/events/routes.h"
 #include "plaza/redis/redis.h"
@@ -33,7 +32,8 @@ void Authorize(grpc::ClientContext& context, const Account& account) {
   context.AddMetadata("authorization", "Bearer " + account.tokens.access_token());
 }
 
-grpc::Status GetMyProfile(Cluster& cluster, const Account& account, v1::GetMyProfileResponse* response) {
+grpc::Status GetMyProfile(Cluster& cluster, const Account& account,
+                          v1::GetMyProfileResponse* response) {
   grpc::ClientContext context;
   Authorize(context, account);
   context.set_deadline(std::chrono::system_clock::now() + 5s);
@@ -42,7 +42,8 @@ grpc::Status GetMyProfile(Cluster& cluster, const Account& account, v1::GetMyPro
 
 }  // namespace
 
-TEST_CASE("a client signs up and is served through the gateway, and internals stay hidden", "[e2e]") {
+TEST_CASE("a client signs up and is served through the gateway, and internals stay hidden",
+          "[e2e]") {
   Cluster cluster;
   Account alice = cluster.SignUp("Alice", "alice-phone");
   Account bob = cluster.SignUp("Bob", "bob-phone");
@@ -54,8 +55,9 @@ TEST_CASE("a client signs up and is served through the gateway, and internals st
 
   {  // No token: refused at the door.
     grpc::ClientContext context;
-    CHECK(cluster.Identity()->GetMyProfile(&context, v1::GetMyProfileRequest(), &profile).error_code() ==
-          grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(cluster.Identity()
+              ->GetMyProfile(&context, v1::GetMyProfileRequest(), &profile)
+              .error_code() == grpc::StatusCode::UNAUTHENTICATED);
     CHECK(Trailer(context, "x-plaza-reason") == "TOKEN_MISSING");
   }
   {  // A forged identity header changes nothing: the token decides.
@@ -73,8 +75,9 @@ TEST_CASE("a client signs up and is served through the gateway, and internals st
     grpc::ByteBuffer request(&empty, 1);
     grpc::ByteBuffer response;
     std::promise<grpc::Status> done;
-    stub.UnaryCall(&context, "/plaza.identity.v1.InternalService/GetFriendIds", grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status status) { done.set_value(std::move(status)); });
+    stub.UnaryCall(&context, "/plaza.identity.v1.InternalService/GetFriendIds", grpc::StubOptions(),
+                   &request, &response,
+                   [&](grpc::Status status) { done.set_value(std::move(status)); });
     CHECK(done.get_future().get().error_code() == grpc::StatusCode::UNIMPLEMENTED);
   }
   // The gateway's metrics count the calls by route.
@@ -148,7 +151,9 @@ TEST_CASE("logging out other devices ends their push streams at once", "[e2e][pu
   grpc::ClientContext context;
   Authorize(context, phone);
   v1::LogoutOtherSessionsResponse response;
-  REQUIRE(cluster.Identity()->LogoutOtherSessions(&context, v1::LogoutOtherSessionsRequest(), &response).ok());
+  REQUIRE(cluster.Identity()
+              ->LogoutOtherSessions(&context, v1::LogoutOtherSessionsRequest(), &response)
+              .ok());
 
   auto ended = laptop_stream.Ended(10s);
   REQUIRE(ended);
@@ -166,7 +171,9 @@ TEST_CASE("a backend killed mid-run answers UNAVAILABLE until it is back", "[e2e
   auto route_up = [&](const char* value) {
     std::string line = std::string("plaza_gateway_backend_up{route=\"identity\"} ") + value;
     for (int attempt = 0; attempt < 100; ++attempt) {
-      if (plaza::testing::HttpGet(cluster.gateway_metrics_port(), "/metrics").find(line) != std::string::npos) return true;
+      if (plaza::testing::HttpGet(cluster.gateway_metrics_port(), "/metrics").find(line) !=
+          std::string::npos)
+        return true;
       std::this_thread::sleep_for(50ms);
     }
     return false;
@@ -236,9 +243,10 @@ TEST_CASE("SIGTERM closes push streams for reconnection and exits cleanly", "[e2
 }
 
 TEST_CASE("plaza-gateway refuses bad settings and names them", "[e2e]") {
-  plaza::testing::ChildProcess gateway({PLAZA_GATEWAY_BINARY},
-                                       {"PLAZA_ROUTES=identity=not-a-port", "PLAZA_REDIS_URL=redis://127.0.0.1:1",
-                                        "PLAZA_TOKEN_PUBLIC_KEYS=" + plaza::auth::GenerateKeyPair("k").public_key});
+  plaza::testing::ChildProcess gateway(
+      {PLAZA_GATEWAY_BINARY},
+      {"PLAZA_ROUTES=identity=not-a-port", "PLAZA_REDIS_URL=redis://127.0.0.1:1",
+       "PLAZA_TOKEN_PUBLIC_KEYS=" + plaza::auth::GenerateKeyPair("k").public_key});
   CHECK(gateway.Wait(10s) == 2);
   CHECK_THAT(gateway.Output(), Catch::Contains("routes") && Catch::Contains("not-a-port"));
 }

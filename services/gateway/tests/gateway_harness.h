@@ -4,10 +4,10 @@
 // with a fake clock for rate limits and overload control so tests decide when time passes and
 // how loaded the gateway looks.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/clock.h"
@@ -61,7 +61,9 @@ class GatewayHarness {
   PushService& push() { return *push_; }
   redis::Pool& redis() { return *redis_; }
   // Waits until the push subscription is up (Connect is refused before).
-  bool WaitSubscribed(std::chrono::milliseconds timeout) { return subscriber_->WaitSubscribed(timeout); }
+  bool WaitSubscribed(std::chrono::milliseconds timeout) {
+    return subscriber_->WaitSubscribed(timeout);
+  }
 
  private:
   auth::KeyPair keys_;

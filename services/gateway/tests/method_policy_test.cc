@@ -1,6 +1,7 @@
+#include "services/gateway/method_policy.h"
+
 #include <catch2/catch.hpp>
 
-#include "services/gateway/method_policy.h"
 #include "services/gateway/proxy.h"
 
 using namespace plaza::gateway;
@@ -16,18 +17,19 @@ TEST_CASE("a Plaza method routes by its package", "[method_policy]") {
 
 TEST_CASE("only the sign-in methods are public", "[method_policy]") {
   for (const char* method :
-       {"/plaza.identity.v1.IdentityService/RequestCode", "/plaza.identity.v1.IdentityService/Register",
-        "/plaza.identity.v1.IdentityService/Login", "/plaza.identity.v1.IdentityService/RefreshSession"}) {
+       {"/plaza.identity.v1.IdentityService/RequestCode",
+        "/plaza.identity.v1.IdentityService/Register", "/plaza.identity.v1.IdentityService/Login",
+        "/plaza.identity.v1.IdentityService/RefreshSession"}) {
     auto policy = PolicyFor(method);
     REQUIRE(policy);
     CHECK(policy->is_public);
     CHECK(policy->rate_group == "public");
     CHECK(policy->business_priority == 0);
   }
-  for (const char* method : {"/plaza.identity.v1.IdentityService/Logout",
-                             "/plaza.identity.v1.IdentityService/GetMyProfile",
-                             "/plaza.identity.v2.IdentityService/Login",
-                             "/plaza.identity.v1.IdentityService/LoginX"}) {
+  for (const char* method :
+       {"/plaza.identity.v1.IdentityService/Logout",
+        "/plaza.identity.v1.IdentityService/GetMyProfile",
+        "/plaza.identity.v2.IdentityService/Login", "/plaza.identity.v1.IdentityService/LoginX"}) {
     INFO(method);
     CHECK_FALSE(PolicyFor(method)->is_public);
   }
@@ -35,12 +37,13 @@ TEST_CASE("only the sign-in methods are public", "[method_policy]") {
 
 TEST_CASE("internal services and malformed paths are never routed", "[method_policy]") {
   for (const char* method :
-       {"/plaza.identity.v1.InternalService/GetFriendIds", "/plaza.groups.v1.InternalGroupsService/X",
-        "", "/", "plaza.identity.v1.IdentityService/Login", "/grpc.health.v1.Health/Check",
+       {"/plaza.identity.v1.InternalService/GetFriendIds",
+        "/plaza.groups.v1.InternalGroupsService/X", "", "/",
+        "plaza.identity.v1.IdentityService/Login", "/grpc.health.v1.Health/Check",
         "/plaza.identity.IdentityService/Login", "/plaza.Identity.v1.IdentityService/Login",
         "/plaza.identity.v1.IdentityService/", "/plaza.identity.v1.IdentityService/Lo-gin",
-        "/plaza.identity.v1.IdentityService/Login/extra", "/plaza..v1.X/Y", "/plaza.identity.vx.S/M",
-        "/plaza.identity.v1.a.IdentityService/Login"}) {
+        "/plaza.identity.v1.IdentityService/Login/extra", "/plaza..v1.X/Y",
+        "/plaza.identity.vx.S/M", "/plaza.identity.v1.a.IdentityService/Login"}) {
     INFO(method);
     CHECK_FALSE(PolicyFor(method));
   }

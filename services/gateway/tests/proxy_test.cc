@@ -2,15 +2,14 @@
 // kind, metadata and status pass-through, deadlines and cancellation, the door (tokens,
 // allow-list, rate limits, overload shedding), limits on messages and streams, and failover.
 
-#include <catch2/catch.hpp>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <future>
 #include <set>
 #include <thread>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "plaza/relay/v1/relay_service.grpc.pb.h"
 #include "plaza/testing/testing.h"
@@ -34,7 +33,8 @@ struct Backend {
   explicit Backend(std::string backend_name) : name(std::move(backend_name)) { Start(); }
   void Start() {
     process = std::make_unique<plaza::testing::ChildProcess>(
-        std::vector<std::string>{PLAZA_RELAY_BACKEND, std::to_string(port), name}, std::vector<std::string>{});
+        std::vector<std::string>{PLAZA_RELAY_BACKEND, std::to_string(port), name},
+        std::vector<std::string>{});
     REQUIRE(plaza::testing::WaitForPort(port, 10s));
   }
   void Kill() {
@@ -61,13 +61,14 @@ struct Setup {
     relay = RelayService::NewStub(channel);
   }
 
-  void Authorize(grpc::ClientContext& context, int64_t user = 42, const std::string& device = "phone",
-                 int64_t session = 7) {
+  void Authorize(grpc::ClientContext& context, int64_t user = 42,
+                 const std::string& device = "phone", int64_t session = 7) {
     context.AddMetadata("authorization", "Bearer " + gateway->Token(user, device, session));
   }
 
   // A unary call with raw bytes to any method, the way a client of an unknown service would.
-  grpc::Status Raw(grpc::ClientContext& context, const std::string& method, const std::string& payload = "x") {
+  grpc::Status Raw(grpc::ClientContext& context, const std::string& method,
+                   const std::string& payload = "x") {
     grpc::GenericStub stub(channel);
     grpc::Slice slice(payload);
     grpc::ByteBuffer request(&slice, 1);
@@ -234,7 +235,8 @@ TEST_CASE("deadlines are passed on and capped", "[proxy]") {
     auto slow = Request("slow");
     slow.set_hold_ms(3000);
     auto started = std::chrono::steady_clock::now();
-    CHECK(setup.relay->Unary(&context, slow, &response).error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+    CHECK(setup.relay->Unary(&context, slow, &response).error_code() ==
+          grpc::StatusCode::DEADLINE_EXCEEDED);
     CHECK(std::chrono::steady_clock::now() - started < 2s);
   }
 }
@@ -319,7 +321,8 @@ TEST_CASE("backends are balanced and a killed one is skipped until it is back", 
   CHECK(names.count("a") == 1);
 }
 
-TEST_CASE("with every backend of a route down, calls fail fast with UNAVAILABLE and recover", "[proxy]") {
+TEST_CASE("with every backend of a route down, calls fail fast with UNAVAILABLE and recover",
+          "[proxy]") {
   Setup setup;
   setup.a.Kill();
   grpc::ClientContext context;
@@ -369,8 +372,9 @@ TEST_CASE("the door: tokens, the public allow-list and unroutable methods", "[pr
     CHECK(refused("Bearer " + setup.gateway->Token(42, "d", 99)) == "SESSION_REVOKED");
   }
   SECTION("unknown, internal and unconfigured methods are UNIMPLEMENTED") {
-    for (const char* method : {"/plaza.identity.v1.InternalService/GetFriendIds", "/nothing/here",
-                               "/plaza.groups.v1.GroupsService/CreateGroup", "/grpc.health.v1.Foo/Bar"}) {
+    for (const char* method :
+         {"/plaza.identity.v1.InternalService/GetFriendIds", "/nothing/here",
+          "/plaza.groups.v1.GroupsService/CreateGroup", "/grpc.health.v1.Foo/Bar"}) {
       INFO(method);
       grpc::ClientContext context;
       setup.Authorize(context);
@@ -447,10 +451,11 @@ TEST_CASE("under overload the lowest priorities are shed first", "[proxy][overlo
   CHECK(admitted(pay, 20) == 20);
   CHECK(admitted(login, 20) == 20);
   for (int window = 0; window < 2000 && admitted(pay, 20) > 0; ++window) overloaded_window();
-  CHECK(admitted(chat, 20) == 0);  // payments fell after chat
+  CHECK(admitted(chat, 20) == 0);    // payments fell after chat
   CHECK(admitted(login, 20) == 20);  // logins are never shed
   CHECK(setup.gateway->server().metrics().Value(
-            "plaza_gateway_refused_total", plaza::rpc::Metrics::Labels({{"route", "messaging"}, {"reason", "OVERLOADED"}})) > 0);
+            "plaza_gateway_refused_total",
+            plaza::rpc::Metrics::Labels({{"route", "messaging"}, {"reason", "OVERLOADED"}})) > 0);
 }
 
 TEST_CASE("oversized messages are refused without harming other calls", "[proxy][limits]") {
@@ -517,7 +522,8 @@ TEST_CASE("a request the backend cannot parse is INVALID_ARGUMENT, not INTERNAL"
   grpc::ClientContext context;
   setup.Authorize(context);
   // Field 1 (string) holding invalid UTF-8.
-  grpc::Status status = setup.Raw(context, "/plaza.relay.v1.RelayService/Unary", std::string("\x0a\x02\xc3\x28", 4));
+  grpc::Status status =
+      setup.Raw(context, "/plaza.relay.v1.RelayService/Unary", std::string("\x0a\x02\xc3\x28", 4));
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(Trailer(context, "x-plaza-reason") == "MALFORMED_REQUEST");
   CHECK(status.error_message() == "the request does not parse as the method's message");

@@ -3,6 +3,8 @@
 // A device holding a Connect stream, the way a client app does: reads on its own thread so a
 // test can wait for the next message, the end of the stream and its reason.
 
+#include <grpcpp/grpcpp.h>
+
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -10,8 +12,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "plaza/gateway/v1/push_service.grpc.pb.h"
 

@@ -17,8 +17,8 @@
 
 using namespace std::chrono_literals;
 using plaza::gateway::testing::GatewayHarness;
-using plaza::gateway::testing::PushClient;
 using plaza::gateway::testing::HarnessOptions;
+using plaza::gateway::testing::PushClient;
 using plaza::gateway::v1::ConnectRequest;
 using plaza::gateway::v1::ConnectResponse;
 using plaza::gateway::v1::PushService;
@@ -31,10 +31,22 @@ std::string Trailer(const grpc::ClientContext& context, const std::string& key) 
   return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
+// A connection with a tiny HTTP/2 window, so a stream that is not read stalls after a few events.
+std::shared_ptr<grpc::Channel> TinyWindowChannel(const GatewayHarness& gateway) {
+  static std::atomic<int> serial{0};
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt("plaza.test.tiny-window", ++serial);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(gateway.port()),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
 // A device of `user_id` holding a Connect stream to `gateway`.
 class Device : public PushClient {
  public:
-  Device(GatewayHarness& gateway, int64_t user_id, const std::string& device_id, int64_t session_id = 1)
+  Device(GatewayHarness& gateway, int64_t user_id, const std::string& device_id,
+         int64_t session_id = 1)
       : PushClient(gateway.NewChannel(), gateway.Token(user_id, device_id, session_id)) {}
 };
 
@@ -193,14 +205,7 @@ TEST_CASE("a device that falls behind is closed with a resync, others are unaffe
   HarnessOptions options;
   options.push_queue_limit = 8;
   TwoGateways cluster(options);
-  // A tiny HTTP/2 window, so the slow device's stream stalls after a few events.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt("plaza.test.channel", 424242);
-  auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(cluster.a->port()),
-                                           grpc::InsecureChannelCredentials(), args);
-  auto stub = PushService::NewStub(channel);
+  auto stub = PushService::NewStub(TinyWindowChannel(*cluster.a));
   grpc::ClientContext slow_context;
   slow_context.AddMetadata("authorization", "Bearer " + cluster.a->Token(50, "slow", 1));
   auto slow = stub->Connect(&slow_context, ConnectRequest());
@@ -239,13 +244,7 @@ TEST_CASE("a device that stops reading altogether is closed and its stream freed
   HarnessOptions options;
   options.heartbeat_interval = 1s;  // a write stuck for 2 s closes; 2 s more cancels
   TwoGateways cluster(options);
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt("plaza.test.channel", 434343);
-  auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(cluster.a->port()),
-                                           grpc::InsecureChannelCredentials(), args);
-  auto stub = PushService::NewStub(channel);
+  auto stub = PushService::NewStub(TinyWindowChannel(*cluster.a));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + cluster.a->Token(55, "stuck", 1));
   auto stuck = stub->Connect(&context, ConnectRequest());

@@ -3,16 +3,16 @@
 // Serves plaza.relay.v1.RelayService, grpc.health.v1 (SERVING) and, for any other method, an
 // echo of the request bytes, so tests can call paths like the identity allow-list.
 
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <string>
 #include <thread>
-
-#include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "plaza/relay/v1/relay_service.grpc.pb.h"
 
@@ -103,11 +103,11 @@ class Relay final : public plaza::relay::v1::RelayService::Service {
                                                 std::string(value.data(), value.size()));
     }
     auto deadline = context.deadline();
-    response->set_deadline_ms(
-        deadline == std::chrono::system_clock::time_point::max()
-            ? -1
-            : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::system_clock::now())
-                  .count());
+    response->set_deadline_ms(deadline == std::chrono::system_clock::time_point::max()
+                                  ? -1
+                                  : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::system_clock::now())
+                                        .count());
   }
 
   static grpc::Status Outcome(grpc::ServerContext* context, const RelayRequest& request) {
@@ -118,7 +118,8 @@ class Relay final : public plaza::relay::v1::RelayService::Service {
     }
     context->AddTrailingMetadata("x-relay-detail", "failed on purpose");
     context->AddTrailingMetadata("x-relay-blob-bin", std::string("\0\1\2\xff", 4));
-    return grpc::Status(static_cast<grpc::StatusCode>(request.fail_code()), "failed: " + request.text());
+    return grpc::Status(static_cast<grpc::StatusCode>(request.fail_code()),
+                        "failed: " + request.text());
   }
 
   std::string name_;
