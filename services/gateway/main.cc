@@ -27,15 +27,6 @@
 
 namespace {
 
-template <typename T>
-T OrExit(absl::StatusOr<T> value, const char* what) {
-  if (!value.ok()) {
-    spdlog::critical("{}: {}", what, value.status().ToString());
-    std::exit(2);
-  }
-  return std::move(*value);
-}
-
 // Room for this many distinct users and IPs active within a refill period.
 constexpr size_t kRateLimitKeys = 1'000'000;
 
@@ -49,11 +40,11 @@ int main(int argc, char** argv) {
   spdlog::info("starting with {}", config.Describe());
 
   const auto& clock = core::SystemClock::Instance();
-  auto verifier = OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock),
-                         "token_public_keys");
-  auto backend_routes = OrExit(gateway::ParseRoutes(config.String("routes")), "routes");
+  auto verifier = rpc::OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock),
+                              "token_public_keys");
+  auto backend_routes = rpc::OrExit(gateway::ParseRoutes(config.String("routes")), "routes");
   auto rate_limits =
-      OrExit(gateway::ParseRateLimitSpec(config.String("rate_limits")), "rate_limits");
+      rpc::OrExit(gateway::ParseRateLimitSpec(config.String("rate_limits")), "rate_limits");
   const int max_message_bytes = static_cast<int>(config.Int("max_message_bytes"));
 
   redis::Pool redis({.url = config.String("redis_url"),

@@ -1,10 +1,10 @@
 // plaza-identity: wires configuration, pools, store and service into a running server.
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/config.h"
@@ -21,19 +21,6 @@
 #include "services/identity/notifier.h"
 #include "services/identity/revocation_mirror.h"
 
-namespace {
-
-template <typename T>
-T OrExit(absl::StatusOr<T> value, const char* what) {
-  if (!value.ok()) {
-    spdlog::critical("{}: {}", what, value.status().ToString());
-    std::exit(2);
-  }
-  return std::move(*value);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace plaza;
   rpc::BlockTerminationSignals();
@@ -42,8 +29,10 @@ int main(int argc, char** argv) {
   spdlog::info("starting with {}", config.Describe());
 
   const auto& clock = core::SystemClock::Instance();
-  auto signer = OrExit(auth::Signer::Create(config.String("token_signing_key")), "token_signing_key");
-  auto verifier = OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock), "token_public_keys");
+  auto signer =
+      rpc::OrExit(auth::Signer::Create(config.String("token_signing_key")), "token_signing_key");
+  auto verifier = rpc::OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock),
+                              "token_public_keys");
   identity::IdentityOptions options;
   options.access_token_ttl = std::chrono::seconds(config.Int("access_token_ttl_seconds"));
   const std::string& strength = config.String("password_hash_strength");
@@ -57,8 +46,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  pg::Pool pg({.url = config.String("pg_url"), .max_connections = static_cast<int>(config.Int("pg_pool_size"))});
-  redis::Pool redis({.url = config.String("redis_url"), .max_connections = static_cast<int>(config.Int("redis_pool_size"))});
+  pg::Pool pg({.url = config.String("pg_url"),
+               .max_connections = static_cast<int>(config.Int("pg_pool_size"))});
+  redis::Pool redis({.url = config.String("redis_url"),
+                     .max_connections = static_cast<int>(config.Int("redis_pool_size"))});
   core::IdGenerator ids(config.Int("node_id"), clock);
   identity::IdentityStore store(pg, ids, clock);
   // Revocations must outlive every access token minted before them, plus clock skew.
@@ -99,7 +90,8 @@ int main(int argc, char** argv) {
     };
     absl::Status migrated;
     while (!stopping && !(migrated = pg::Migrate(pg, "identity", identity::Migrations())).ok()) {
-      if (migrated.code() != absl::StatusCode::kUnavailable && migrated.code() != absl::StatusCode::kAborted) {
+      if (migrated.code() != absl::StatusCode::kUnavailable &&
+          migrated.code() != absl::StatusCode::kAborted) {
         spdlog::critical("migrations failed: {}", migrated.ToString());
         std::exit(2);
       }

@@ -4,17 +4,21 @@
 // the service says it is ready), server reflection, the observability and auth interceptors, and
 // the HTTP endpoint for /metrics and /healthz. Shutdown drains in-flight calls.
 
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "plaza/auth/token.h"
 #include "plaza/rpc/http_endpoint.h"
 #include "plaza/rpc/metrics.h"
@@ -86,5 +90,16 @@ void BlockTerminationSignals();
 
 // Waits for SIGTERM or SIGINT; returns the signal number.
 int WaitForTerminationSignal();
+
+// For main(): the value, or the error logged (naming `what`) and exit code 2, as for a bad
+// setting.
+template <typename T>
+T OrExit(absl::StatusOr<T> value, std::string_view what) {
+  if (!value.ok()) {
+    spdlog::critical("{}: {}", what, value.status().ToString());
+    std::exit(2);
+  }
+  return std::move(*value);
+}
 
 }  // namespace plaza::rpc
