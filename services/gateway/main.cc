@@ -6,7 +6,6 @@
 
 #include <cstdlib>
 #include <memory>
-#include <thread>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/config.h"
