@@ -10,6 +10,7 @@
 #include "plaza/core/config.h"
 #include "plaza/core/ids.h"
 #include "plaza/core/logging.h"
+#include "plaza/events/event_sender.h"
 #include "plaza/events/publisher.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/redis/rate_limiter.h"
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   redis::RateLimiter limiter(redis);
   identity::DevSmsSender sms(store);
   events::Publisher publisher(redis);
-  identity::Notifier notifier(publisher, ids, clock);
+  events::EventSender events(publisher, ids, clock);
+  identity::Notifier notifier(events);
   identity::IdentityService service(
       {store, signer, verifier, revocations, limiter, sms, notifier, clock}, options);
   identity::InternalService internal(store);

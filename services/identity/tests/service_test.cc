@@ -4,24 +4,20 @@
 
 #include <catch2/catch.hpp>
 
-#include <condition_variable>
 #include <future>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
-#include <variant>
 
 #include <grpcpp/generic/generic_stub.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
-#include "plaza/events/routes.h"
-#include "plaza/events/wire.h"
 #include "plaza/pg/migrate.h"
-#include "plaza/redis/subscriber.h"
 #include "plaza/rpc/server.h"
+#include "push_probe.h"
 #include "plaza/testing/testing.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/migrations.h"
@@ -71,7 +67,8 @@ struct Identity {
   plaza::redis::RateLimiter limiter{redis};
   plaza::identity::DevSmsSender sms{store};
   plaza::events::Publisher publisher{redis};
-  plaza::identity::Notifier notifier{publisher, ids, clock};
+  plaza::events::EventSender events{publisher, ids, clock};
+  plaza::identity::Notifier notifier{events};
   IdentityService service{{store, signer, verifier, revocations, limiter, sms, notifier, clock},
                           Options()};
   InternalService internal{store};
@@ -881,57 +878,25 @@ namespace {
 
 using plaza::events::v1::Event;
 
-// The gateway's side of pushes in miniature: holds a push stream for each device connected to
-// it, as one gateway instance, and collects the events published to their users.
+// Each user's pushes as their first connected device sees them.
 class Devices {
  public:
-  explicit Devices(Identity& identity)
-      : registry_(identity.redis, "identity-test-" + std::to_string(Random()()),
-                  std::chrono::seconds(60)) {
-    plaza::redis::SubscriberOptions options;
-    options.url = identity.redis_url;
-    options.channels = {plaza::events::InstanceChannel(registry_.instance_id())};
-    options.on_message = [this](std::string_view, std::string_view payload) {
-      auto message = plaza::events::DecodeInstanceMessage(payload);
-      std::lock_guard lock(mutex_);
-      if (!message.ok() || !std::holds_alternative<plaza::events::Delivery>(*message)) {
-        ++unexpected_;
-      } else {
-        const auto& delivery = std::get<plaza::events::Delivery>(*message);
-        Event event;
-        if (!event.ParseFromString(delivery.event)) ++unexpected_;
-        for (int64_t user_id : delivery.recipients) events_[user_id].push_back(event);
-      }
-      changed_.notify_all();
-    };
-    subscriber_ = std::make_unique<plaza::redis::Subscriber>(std::move(options));
-    REQUIRE(subscriber_->WaitSubscribed(std::chrono::seconds(5)));
-  }
+  explicit Devices(Identity& identity) : probe_(identity.redis, identity.redis_url) {}
 
   void Connect(const Client& client) {
-    auto claimed = registry_.Claim(client.user_id, client.device.device_id(), ++connections_);
-    INFO(claimed.status().ToString());
-    REQUIRE(claimed.ok());
+    probe_.Connect(client.user_id, client.device.device_id());
+    first_device_.try_emplace(client.user_id, client.device.device_id());
   }
 
-  // Every event for `user_id` so far, once there are `count` of them or 5 s passed. Messages on
-  // a channel keep their order, so an event published before the count-th would be among them.
   std::vector<Event> EventsFor(int64_t user_id, size_t count) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, std::chrono::seconds(5),
-                      [&] { return events_[user_id].size() >= count; });
-    CHECK(unexpected_ == 0);
-    return events_[user_id];
+    auto events = probe_.EventsFor(user_id, first_device_.at(user_id), count);
+    CHECK(probe_.unexpected() == 0);
+    return events;
   }
 
  private:
-  plaza::events::RouteRegistry registry_;
-  uint64_t connections_ = 0;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::map<int64_t, std::vector<Event>> events_;
-  int unexpected_ = 0;
-  std::unique_ptr<plaza::redis::Subscriber> subscriber_;  // last: stopped before the rest goes
+  plaza::events::testing::PushProbe probe_;
+  std::map<int64_t, std::string> first_device_;
 };
 
 std::set<int64_t> RevokedSessions(const std::vector<Event>& events) {

@@ -25,7 +25,7 @@ namespace plaza::events {
 
 class Publisher {
  public:
-  // The largest serialized event Publish sends; events carry ids, not content.
+  // The largest serialized event Publish sends (a message event carries the message itself).
   static constexpr size_t kMaxEventBytes = size_t{64} * 1024;
 
   using Exclude = DeviceRef;
