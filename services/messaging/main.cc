@@ -1,0 +1,89 @@
+// plaza-messaging: wires configuration, pools, store and service into a running server.
+
+#include <grpcpp/create_channel.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "plaza/auth/token.h"
+#include "plaza/core/config.h"
+#include "plaza/core/ids.h"
+#include "plaza/core/logging.h"
+#include "plaza/events/event_sender.h"
+#include "plaza/events/publisher.h"
+#include "plaza/pg/migrate.h"
+#include "plaza/rpc/server.h"
+#include "services/messaging/config.h"
+#include "services/messaging/messaging_service.h"
+#include "services/messaging/migrations.h"
+
+int main(int argc, char** argv) {
+  using namespace plaza;
+  rpc::BlockTerminationSignals();
+  auto config = core::Config::LoadOrExit(messaging::ConfigKeys(), argc, argv);
+  core::InitLogging("messaging", config.String("log_level"));
+  spdlog::info("starting with {}", config.Describe());
+
+  const auto& clock = core::SystemClock::Instance();
+  auto verifier = rpc::OrExit(auth::Verifier::Create(config.String("token_public_keys"), clock),
+                              "token_public_keys");
+  pg::Pool pg({.url = config.String("pg_url"),
+               .max_connections = static_cast<int>(config.Int("pg_pool_size"))});
+  redis::Pool redis({.url = config.String("redis_url"),
+                     .max_connections = static_cast<int>(config.Int("redis_pool_size"))});
+  // Logouts take effect here at once: the revocation set identity writes (and alone expires).
+  rpc::SessionRevocations revocations(redis, std::chrono::hours(2));
+  core::IdGenerator ids(config.Int("node_id"), clock);
+  messaging::MessagingStore store(pg, ids, clock);
+  messaging::Relations relations(
+      grpc::CreateChannel(config.String("identity_address"), grpc::InsecureChannelCredentials()),
+      std::chrono::milliseconds(config.Int("identity_deadline_ms")));
+  events::Publisher publisher(redis);
+  events::EventSender sender(publisher, ids, clock);
+  messaging::Pushes pushes(sender);
+  messaging::MessagingService service(store, relations, pushes);
+  messaging::InternalService internal(store, pushes);
+
+  rpc::Server server({.service_name = "messaging",
+                      .host = config.String("grpc_host"),
+                      .grpc_port = static_cast<int>(config.Int("grpc_port")),
+                      .metrics_port = static_cast<int>(config.Int("metrics_port")),
+                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms")),
+                      .trust_client_ip_header = config.Bool("trust_client_ip_header")},
+                     &verifier, &revocations);
+  server.Register(&service);
+  server.Register(&internal);
+  if (auto started = server.Start(); !started.ok()) {
+    spdlog::critical("{}", started.ToString());
+    return 2;
+  }
+
+  // Serving waits for the schema; Redis only carries pushes, which are hints.
+  std::atomic<bool> stopping{false};
+  std::thread readiness([&] {
+    absl::Status migrated;
+    while (!stopping && !(migrated = pg::Migrate(pg, "messaging", messaging::Migrations())).ok()) {
+      if (migrated.code() != absl::StatusCode::kUnavailable &&
+          migrated.code() != absl::StatusCode::kAborted) {
+        spdlog::critical("migrations failed: {}", migrated.ToString());
+        std::exit(2);
+      }
+      spdlog::warn("database not ready ({}); retrying", migrated.ToString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    if (stopping) return;
+    server.SetServing(true);
+    spdlog::info("messaging is serving");
+  });
+
+  int signal = rpc::WaitForTerminationSignal();
+  spdlog::info("signal {}: shutting down", signal);
+  stopping = true;
+  readiness.join();
+  server.Shutdown();
+  pg.Close();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,97 @@
+#pragma once
+
+// The gRPC face of messaging: plaza.messaging.v1.MessagingService for clients and
+// InternalService for other Plaza services. Validates input, authorizes the caller (membership
+// is checked by the store inside the transaction that acts), calls the store, pushes after
+// commit, and maps results to statuses with reasons.
+
+#include "plaza/messaging/v1/internal_service.grpc.pb.h"
+#include "plaza/messaging/v1/messaging_service.grpc.pb.h"
+#include "plaza/rpc/call.h"
+#include "services/messaging/messaging_store.h"
+#include "services/messaging/pushes.h"
+#include "services/messaging/relations.h"
+
+namespace plaza::messaging {
+
+class MessagingService final : public v1::MessagingService::Service {
+ public:
+  MessagingService(MessagingStore& store, Relations& relations, Pushes& pushes)
+      : store_(store), relations_(relations), pushes_(pushes) {}
+
+  grpc::Status OpenDirectConversation(grpc::ServerContext*,
+                                      const v1::OpenDirectConversationRequest*,
+                                      v1::OpenDirectConversationResponse*) override;
+  grpc::Status ListConversations(grpc::ServerContext*, const v1::ListConversationsRequest*,
+                                 v1::ListConversationsResponse*) override;
+  grpc::Status GetConversation(grpc::ServerContext*, const v1::GetConversationRequest*,
+                               v1::GetConversationResponse*) override;
+  grpc::Status SendMessage(grpc::ServerContext*, const v1::SendMessageRequest*,
+                           v1::SendMessageResponse*) override;
+  grpc::Status GetHistory(grpc::ServerContext*, const v1::GetHistoryRequest*,
+                          v1::GetHistoryResponse*) override;
+  grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest*, v1::SyncResponse*) override;
+  grpc::Status MarkRead(grpc::ServerContext*, const v1::MarkReadRequest*,
+                        v1::MarkReadResponse*) override;
+  grpc::Status RecallMessage(grpc::ServerContext*, const v1::RecallMessageRequest*,
+                             v1::RecallMessageResponse*) override;
+  grpc::Status EditMessage(grpc::ServerContext*, const v1::EditMessageRequest*,
+                           v1::EditMessageResponse*) override;
+  grpc::Status GetEditHistory(grpc::ServerContext*, const v1::GetEditHistoryRequest*,
+                              v1::GetEditHistoryResponse*) override;
+  grpc::Status DeleteMessages(grpc::ServerContext*, const v1::DeleteMessagesRequest*,
+                              v1::DeleteMessagesResponse*) override;
+  grpc::Status ForwardMessages(grpc::ServerContext*, const v1::ForwardMessagesRequest*,
+                               v1::ForwardMessagesResponse*) override;
+  grpc::Status UpdateConversationSettings(grpc::ServerContext*,
+                                          const v1::UpdateConversationSettingsRequest*,
+                                          v1::UpdateConversationSettingsResponse*) override;
+  grpc::Status ClearHistory(grpc::ServerContext*, const v1::ClearHistoryRequest*,
+                            v1::ClearHistoryResponse*) override;
+  grpc::Status SendTyping(grpc::ServerContext*, const v1::SendTypingRequest*,
+                          v1::SendTypingResponse*) override;
+  grpc::Status SearchMessages(grpc::ServerContext*, const v1::SearchMessagesRequest*,
+                              v1::SearchMessagesResponse*) override;
+  grpc::Status GetMessagingSettings(grpc::ServerContext*, const v1::GetMessagingSettingsRequest*,
+                                    v1::GetMessagingSettingsResponse*) override;
+  grpc::Status UpdateMessagingSettings(grpc::ServerContext*,
+                                       const v1::UpdateMessagingSettingsRequest*,
+                                       v1::UpdateMessagingSettingsResponse*) override;
+
+ private:
+  // The write access of the caller to a conversation, checking with identity for direct ones.
+  absl::Status CheckCanWrite(const rpc::Caller& caller, int64_t conversation_id, bool& group);
+  // Stores and pushes; the results in order.
+  absl::StatusOr<std::vector<SendResult>> SendAndPush(const rpc::Caller& caller,
+                                                      const std::vector<NewMessage>& messages);
+  // Tells the caller's other devices (and a peer who sees the caller's receipts) about a view.
+  void PushView(const rpc::Caller& caller, const ViewChange& change);
+
+  MessagingStore& store_;
+  Relations& relations_;
+  Pushes& pushes_;
+};
+
+class InternalService final : public v1::InternalService::Service {
+ public:
+  InternalService(MessagingStore& store, Pushes& pushes) : store_(store), pushes_(pushes) {}
+
+  grpc::Status CreateConversation(grpc::ServerContext*, const v1::CreateConversationRequest*,
+                                  v1::CreateConversationResponse*) override;
+  grpc::Status AddMembers(grpc::ServerContext*, const v1::AddMembersRequest*,
+                          v1::AddMembersResponse*) override;
+  grpc::Status RemoveMembers(grpc::ServerContext*, const v1::RemoveMembersRequest*,
+                             v1::RemoveMembersResponse*) override;
+  grpc::Status PostMessage(grpc::ServerContext*, const v1::PostMessageRequest*,
+                           v1::PostMessageResponse*) override;
+  grpc::Status CloseConversation(grpc::ServerContext*, const v1::CloseConversationRequest*,
+                                 v1::CloseConversationResponse*) override;
+
+ private:
+  void PushMembershipChange(const MembershipChange& change, bool removed);
+
+  MessagingStore& store_;
+  Pushes& pushes_;
+};
+
+}  // namespace plaza::messaging

@@ -1,0 +1,865 @@
+// Messaging end to end inside one process: the real service, store, interceptors and gRPC
+// server against a fresh PostgreSQL database and a real Redis, with identity's real
+// InternalService (same database) answering friendship checks. Time is a FakeClock shared by
+// everything, so the recall and edit windows are tested without sleeping.
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "plaza/auth/token.h"
+#include "plaza/core/ids.h"
+#include "plaza/events/event_sender.h"
+#include "plaza/pg/migrate.h"
+#include "plaza/rpc/server.h"
+#include "plaza/testing/testing.h"
+#include "push_probe.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/migrations.h"
+#include "services/messaging/messaging_service.h"
+#include "services/messaging/migrations.h"
+
+namespace v1 = plaza::messaging::v1;
+using plaza::events::v1::Event;
+
+namespace {
+
+std::mt19937_64& Random() {
+  static std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
+struct User {
+  int64_t user_id = 0;
+  std::string device_id;
+  std::string token;
+};
+
+// Messaging wired the way main() wires it, plus identity's internal API on its own server.
+struct Messaging {
+  plaza::core::FakeClock clock{plaza::core::SystemClock::Instance().Now()};
+  plaza::testing::TestDatabase db;
+  plaza::pg::Pool pg{{.url = db.url(), .max_connections = 16}};
+  std::string redis_url = plaza::testing::TestRedisUrl();
+  plaza::redis::Pool redis{{.url = redis_url}};
+  plaza::core::IdGenerator ids{static_cast<int64_t>(Random()() % 1024), clock};
+  plaza::auth::KeyPair keys = plaza::auth::GenerateKeyPair("test-key");
+  plaza::auth::Signer signer = *plaza::auth::Signer::Create(keys.signing_key);
+  plaza::auth::Verifier verifier = *plaza::auth::Verifier::Create(keys.public_key, clock);
+  plaza::rpc::SessionRevocations revocations{redis, std::chrono::seconds(960)};
+
+  plaza::identity::IdentityStore identity_store{pg, ids, clock};
+  plaza::identity::InternalService identity_internal{identity_store};
+  plaza::rpc::Server identity_server{
+      {.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1},
+      &verifier,
+      &revocations};
+
+  plaza::messaging::MessagingStore store{pg, ids, clock};
+  std::unique_ptr<plaza::messaging::Relations> relations;
+  plaza::events::Publisher publisher{redis};
+  plaza::events::EventSender sender{publisher, ids, clock};
+  plaza::messaging::Pushes pushes{sender};
+  std::unique_ptr<plaza::messaging::MessagingService> service;
+  plaza::messaging::InternalService internal{store, pushes};
+  plaza::rpc::Server server{{.service_name = "messaging", .host = "127.0.0.1", .metrics_port = -1},
+                            &verifier,
+                            &revocations};
+  std::unique_ptr<v1::MessagingService::Stub> stub;
+  std::unique_ptr<v1::InternalService::Stub> internal_stub;
+  plaza::events::testing::PushProbe probe{redis, redis_url};
+
+  Messaging() {
+    REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());
+    REQUIRE(plaza::pg::Migrate(pg, "messaging", plaza::messaging::Migrations()).ok());
+    identity_server.Register(&identity_internal);
+    REQUIRE(identity_server.Start().ok());
+    identity_server.SetServing(true);
+    relations = std::make_unique<plaza::messaging::Relations>(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(identity_server.grpc_port()),
+                            grpc::InsecureChannelCredentials()),
+        std::chrono::seconds(2));
+    service = std::make_unique<plaza::messaging::MessagingService>(store, *relations, pushes);
+    server.Register(service.get());
+    server.Register(&internal);
+    REQUIRE(server.Start().ok());
+    server.SetServing(true);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.grpc_port()),
+                                       grpc::InsecureChannelCredentials());
+    stub = v1::MessagingService::NewStub(channel);
+    internal_stub = v1::InternalService::NewStub(channel);
+  }
+
+  // A new account, with a token for `device_id`, and a push route for that device.
+  User NewUser(const std::string& name, const std::string& device_id = "phone") {
+    std::string phone = "+86139" + std::to_string(10'000'000 + Random()() % 89'999'999);
+    auto account =
+        identity_store.CreateAccount({.phone = phone, .phone_hash = phone, .display_name = name});
+    REQUIRE(account.ok());
+    return Device(account->profile.user_id(), device_id);
+  }
+
+  // Another device of the same user.
+  User Device(int64_t user_id, const std::string& device_id) {
+    plaza::auth::Claims claims;
+    claims.kind = plaza::auth::TokenKind::kAccess;
+    claims.user_id = user_id;
+    claims.device_id = device_id;
+    claims.session_id = ids.Next();
+    claims.issued_at = clock.Now();
+    claims.expires_at = claims.issued_at + std::chrono::hours(1);
+    probe.Connect(user_id, device_id);
+    return User{user_id, device_id, signer.Sign(claims)};
+  }
+
+  void BeFriends(const User& a, const User& b) {
+    auto sent = identity_store.SendFriendRequest(a.user_id, b.user_id, "hi",
+                                                 plaza::identity::v1::FRIEND_REQUEST_SOURCE_SEARCH);
+    REQUIRE(sent.ok());
+    if (!sent->became_friends) {
+      REQUIRE(identity_store.AcceptFriendRequest(b.user_id, sent->request.request_id(), "").ok());
+    }
+  }
+};
+
+struct Outcome {
+  grpc::StatusCode code;
+  std::string reason;
+  bool ok() const { return code == grpc::StatusCode::OK; }
+};
+
+template <typename Stub, typename Request, typename Response>
+using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+template <typename Stub, typename Request, typename Response>
+Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const User* user,
+             const Request& request, Response* response) {
+  grpc::ClientContext context;
+  if (user != nullptr) context.AddMetadata("authorization", "Bearer " + user->token);
+  grpc::Status status = (stub.*method)(&context, request, response);
+  Outcome outcome{status.error_code(), ""};
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (auto it = trailers.find("x-plaza-reason"); it != trailers.end()) {
+    outcome.reason.assign(it->second.data(), it->second.size());
+  }
+  if (status.error_code() == grpc::StatusCode::INTERNAL)
+    FAIL("INTERNAL: " << status.error_message());
+  return outcome;
+}
+
+template <typename Request, typename Response>
+Response Ok(Messaging& m, Method<v1::MessagingService::Stub, Request, Response> method,
+            const User& user, const Request& request) {
+  Response response;
+  auto outcome = Call(*m.stub, method, &user, request, &response);
+  INFO("reason: " << outcome.reason);
+  REQUIRE(outcome.ok());
+  return response;
+}
+
+// The reason of a refusal, after checking its code.
+template <typename Request, typename Response>
+std::string Refused(Messaging& m, Method<v1::MessagingService::Stub, Request, Response> method,
+                    const User& user, const Request& request, grpc::StatusCode expected) {
+  Response response;
+  auto outcome = Call(*m.stub, method, &user, request, &response);
+  CHECK(outcome.code == expected);
+  return outcome.reason;
+}
+
+#define STUB(name) &v1::MessagingService::Stub::name
+
+int64_t OpenDirect(Messaging& m, const User& user, const User& peer) {
+  v1::OpenDirectConversationRequest request;
+  request.set_peer_user_id(peer.user_id);
+  return Ok(m, STUB(OpenDirectConversation), user, request).conversation().conversation_id();
+}
+
+v1::SendMessageRequest TextRequest(int64_t conversation_id, const std::string& text,
+                                   const std::string& client_id = "") {
+  v1::SendMessageRequest request;
+  request.set_conversation_id(conversation_id);
+  request.set_client_message_id(client_id.empty() ? "c-" + std::to_string(Random()()) : client_id);
+  request.mutable_content()->mutable_text()->set_text(text);
+  return request;
+}
+
+v1::Message Send(Messaging& m, const User& user, int64_t conversation_id, const std::string& text) {
+  return Ok(m, STUB(SendMessage), user, TextRequest(conversation_id, text)).message();
+}
+
+// Syncs from `cursor` until nothing more is ready; returns every page's changes in order.
+std::vector<v1::ConversationChanges> SyncAll(Messaging& m, const User& user, std::string& cursor,
+                                             int page_size = 50, int64_t* badge = nullptr) {
+  std::vector<v1::ConversationChanges> all;
+  for (int page = 0; page < 1000; ++page) {
+    v1::SyncRequest request;
+    request.set_cursor(cursor);
+    request.set_page_size(page_size);
+    auto response = Ok(m, STUB(Sync), user, request);
+    for (const auto& changes : response.changes()) all.push_back(changes);
+    cursor = response.cursor();
+    if (!response.has_more()) {
+      if (badge != nullptr) *badge = response.total_unread_count();
+      return all;
+    }
+  }
+  FAIL("Sync never finished");
+  return all;
+}
+
+std::vector<std::string> Texts(const google::protobuf::RepeatedPtrField<v1::Message>& messages) {
+  std::vector<std::string> texts;
+  for (const auto& message : messages) {
+    texts.push_back(message.state() == v1::MESSAGE_STATE_RECALLED
+                        ? "<recalled>"
+                        : message.content().text().text());
+  }
+  return texts;
+}
+
+std::vector<std::string> HistoryTexts(Messaging& m, const User& user, int64_t conversation_id) {
+  v1::GetHistoryRequest request;
+  request.set_conversation_id(conversation_id);
+  request.set_page_size(200);
+  return Texts(Ok(m, STUB(GetHistory), user, request).messages());
+}
+
+int64_t CreateGroup(Messaging& m, const std::vector<const User*>& members,
+                    const std::string& notice = "") {
+  v1::CreateConversationRequest request;
+  int64_t id = m.ids.Next();
+  request.set_conversation_id(id);
+  request.set_kind(v1::CONVERSATION_KIND_GROUP);
+  for (const User* member : members) request.add_member_ids(member->user_id);
+  if (!notice.empty()) {
+    request.mutable_notice()->set_kind("group.created");
+    request.mutable_notice()->set_text(notice);
+  }
+  v1::CreateConversationResponse response;
+  REQUIRE(Call(*m.internal_stub, &v1::InternalService::Stub::CreateConversation, nullptr, request,
+               &response)
+              .ok());
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Friends chat: ids, sequences, history, pushes to the peer and the sender's other devices",
+    "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User mei_laptop = m.Device(mei.user_id, "laptop");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  CHECK(OpenDirect(m, lei, mei) == chat);  // one conversation per pair
+
+  auto first = Send(m, mei, chat, "你好");
+  auto second = Send(m, lei, chat, "hello back");
+  CHECK(first.seq() == 1);
+  CHECK(second.seq() == 2);
+  CHECK(first.message_id() != second.message_id());
+  CHECK(first.sender_id() == mei.user_id);
+  CHECK(first.send_time().seconds() > 0);
+  CHECK(HistoryTexts(m, lei, chat) == std::vector<std::string>{"你好", "hello back"});
+
+  // The peer's device and the sender's other device hear of it; the sending device does not.
+  auto to_lei = m.probe.EventsFor(lei.user_id, "phone", 1);
+  REQUIRE(!to_lei.empty());
+  CHECK(to_lei[0].message_changed().message().content().text().text() == "你好");
+  auto to_laptop = m.probe.EventsFor(mei.user_id, "laptop", 2);
+  CHECK(to_laptop.size() == 2);
+  auto to_phone = m.probe.EventsFor(mei.user_id, "phone", 1, std::chrono::milliseconds(300));
+  REQUIRE(to_phone.size() == 1);  // only Lei's message
+  CHECK(to_phone[0].message_changed().message().sender_id() == lei.user_id);
+
+  // Unread: Lei's message is unread for Mei; Mei's own are not.
+  v1::GetConversationRequest get;
+  get.set_conversation_id(chat);
+  auto view = Ok(m, STUB(GetConversation), mei_laptop, get).conversation();
+  CHECK(view.kind() == v1::CONVERSATION_KIND_DIRECT);
+  CHECK(view.peer_user_id() == lei.user_id);
+  CHECK(view.unread_count() == 1);
+  CHECK(view.last_message().content().text().text() == "hello back");
+}
+
+TEST_CASE("Only friends can open or write a direct chat, and a block stops it at once",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  v1::OpenDirectConversationRequest open;
+  open.set_peer_user_id(lei.user_id);
+  CHECK(Refused(m, STUB(OpenDirectConversation), mei, open,
+                grpc::StatusCode::FAILED_PRECONDITION) == "NOT_FRIENDS");
+  open.set_peer_user_id(mei.user_id);
+  CHECK(Refused(m, STUB(OpenDirectConversation), mei, open, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "PEER_INVALID");
+
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  Send(m, mei, chat, "before");
+  REQUIRE(m.identity_store.Block(lei.user_id, mei.user_id).ok());
+  CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(chat, "after"),
+                grpc::StatusCode::FAILED_PRECONDITION) == "BLOCKED");
+  CHECK(Refused(m, STUB(SendMessage), lei, TextRequest(chat, "after"),
+                grpc::StatusCode::FAILED_PRECONDITION) == "BLOCKED");
+  CHECK(HistoryTexts(m, lei, chat) == std::vector<std::string>{"before"});
+
+  // A third user cannot see, write or even learn of the conversation.
+  User zhao = m.NewUser("Zhao");
+  CHECK(Refused(m, STUB(SendMessage), zhao, TextRequest(chat, "hi"), grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+  v1::GetHistoryRequest history;
+  history.set_conversation_id(chat);
+  CHECK(Refused(m, STUB(GetHistory), zhao, history, grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+  v1::GetConversationRequest get;
+  get.set_conversation_id(chat);
+  CHECK(Refused(m, STUB(GetConversation), zhao, get, grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+
+  // No token, no answer.
+  v1::GetConversationResponse response;
+  CHECK(Call(*m.stub, STUB(GetConversation), nullptr, get, &response).code ==
+        grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("Bad input is refused with a reason and stores nothing", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  auto refused = [&](v1::SendMessageRequest request, grpc::StatusCode code) {
+    return Refused(m, STUB(SendMessage), mei, request, code);
+  };
+  CHECK(refused(TextRequest(chat, std::string(16 * 1024 + 1, 'a')),
+                grpc::StatusCode::INVALID_ARGUMENT) == "TEXT_INVALID");
+  CHECK(refused(TextRequest(chat, "bell\x07"), grpc::StatusCode::INVALID_ARGUMENT) ==
+        "TEXT_INVALID");
+  CHECK(refused(TextRequest(chat, "hi", "has space"), grpc::StatusCode::INVALID_ARGUMENT) ==
+        "CLIENT_MESSAGE_ID_INVALID");
+  CHECK(refused(TextRequest(0, "hi"), grpc::StatusCode::INVALID_ARGUMENT) ==
+        "CONVERSATION_ID_INVALID");
+  v1::SendMessageRequest empty = TextRequest(chat, "x");
+  empty.clear_content();
+  CHECK(refused(empty, grpc::StatusCode::INVALID_ARGUMENT) == "CONTENT_EMPTY");
+  v1::SendMessageRequest card = TextRequest(chat, "x");
+  card.mutable_content()->mutable_card()->set_type("plaza.payments.red_packet");
+  CHECK(refused(card, grpc::StatusCode::PERMISSION_DENIED) == "CONTENT_NOT_ALLOWED");
+  v1::SendMessageRequest all = TextRequest(chat, "hi all");
+  all.mutable_content()->mutable_mentions()->set_all(true);
+  CHECK(refused(all, grpc::StatusCode::INVALID_ARGUMENT) == "MENTIONS_INVALID");
+  v1::SendMessageRequest reply = TextRequest(chat, "re");
+  reply.mutable_content()->set_reply_to_seq(5);  // no message 5 yet
+  CHECK(refused(reply, grpc::StatusCode::INVALID_ARGUMENT) == "REPLY_INVALID");
+  CHECK(refused(TextRequest(chat + 1, "hi"), grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+
+  // Nothing was stored: the first real message is still number 1.
+  CHECK(Send(m, mei, chat, "first").seq() == 1);
+  reply.mutable_content()->set_reply_to_seq(1);
+  CHECK(Ok(m, STUB(SendMessage), mei, reply).message().content().reply_to_seq() == 1);
+
+  v1::SyncRequest sync;
+  sync.set_cursor("garbage");
+  CHECK(Refused(m, STUB(Sync), mei, sync, grpc::StatusCode::INVALID_ARGUMENT) == "CURSOR_INVALID");
+  v1::SearchMessagesRequest search;
+  search.set_query("!!!");
+  CHECK(Refused(m, STUB(SearchMessages), mei, search, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "QUERY_INVALID");
+  v1::DeleteMessagesRequest del;
+  del.set_conversation_id(chat);
+  CHECK(Refused(m, STUB(DeleteMessages), mei, del, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "SEQS_INVALID");
+  del.add_seqs(99);
+  CHECK(Refused(m, STUB(DeleteMessages), mei, del, grpc::StatusCode::NOT_FOUND) ==
+        "MESSAGE_NOT_FOUND");
+}
+
+TEST_CASE("A retried send is stored once and answered with the first result", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  auto request = TextRequest(chat, "once", "retry-1");
+  auto first = Ok(m, STUB(SendMessage), mei, request);
+  CHECK_FALSE(first.duplicate());
+  Send(m, lei, chat, "in between");
+  // Even with different content, the client id decides.
+  request.mutable_content()->mutable_text()->set_text("changed on retry");
+  auto again = Ok(m, STUB(SendMessage), mei, request);
+  CHECK(again.duplicate());
+  CHECK(again.message().message_id() == first.message().message_id());
+  CHECK(again.message().seq() == first.message().seq());
+  CHECK(again.message().content().text().text() == "once");
+  CHECK(HistoryTexts(m, mei, chat) == std::vector<std::string>{"once", "in between"});
+
+  // Concurrent retries of one send: still one message.
+  auto racing = TextRequest(chat, "raced", "retry-2");
+  std::vector<std::thread> threads;
+  std::vector<int64_t> seqs(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      v1::SendMessageResponse response;
+      if (Call(*m.stub, STUB(SendMessage), &mei, racing, &response).ok())
+        seqs[i] = response.message().seq();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(std::set<int64_t>(seqs.begin(), seqs.end()) == std::set<int64_t>{3});
+  CHECK(HistoryTexts(m, mei, chat).size() == 3);
+}
+
+TEST_CASE("Many senders in one conversation get unique gap-free sequences", "[messaging][db]") {
+  Messaging m;
+  constexpr int kSenders = 8;
+  constexpr int kEach = 25;
+  std::vector<User> users;
+  std::vector<const User*> members;
+  for (int i = 0; i < kSenders; ++i) users.push_back(m.NewUser("u" + std::to_string(i)));
+  for (const auto& user : users) members.push_back(&user);
+  int64_t group = CreateGroup(m, members);
+  std::vector<std::vector<int64_t>> seqs(kSenders);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSenders; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kEach; ++j) {
+        auto request = TextRequest(group, std::to_string(i) + ":" + std::to_string(j),
+                                   "s" + std::to_string(i) + "-" + std::to_string(j));
+        v1::SendMessageResponse response;
+        // A retry after a failure uses the same client id, as a client would.
+        for (int attempt = 0; attempt < 5; ++attempt) {
+          if (Call(*m.stub, STUB(SendMessage), &users[i], request, &response).ok()) break;
+        }
+        seqs[i].push_back(response.message().seq());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<int64_t> all;
+  for (const auto& sender : seqs) {
+    CHECK(std::is_sorted(sender.begin(), sender.end()));  // each sender's order is kept
+    all.insert(sender.begin(), sender.end());
+  }
+  CHECK(all.size() == kSenders * kEach);
+  CHECK(*all.begin() == 1);
+  CHECK(*all.rbegin() == kSenders * kEach);
+  auto stored = m.pg.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::pair<int64_t, int64_t>> {
+    auto row = tx.exec_params1(
+        "SELECT count(*), count(DISTINCT client_message_id) FROM messaging.messages "
+        "WHERE conversation_id = $1",
+        group);
+    return std::pair{row[0].as<int64_t>(), row[1].as<int64_t>()};
+  });
+  REQUIRE(stored.ok());
+  CHECK(stored->first == kSenders * kEach);
+  CHECK(stored->second == kSenders * kEach);
+}
+
+TEST_CASE("Sync brings every device the same state, in pages, and only what changed",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User mei_pad = m.Device(mei.user_id, "pad");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  m.BeFriends(mei, lei);
+  m.BeFriends(mei, zhao);
+  int64_t with_lei = OpenDirect(m, mei, lei);
+  int64_t with_zhao = OpenDirect(m, mei, zhao);
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao}, "group created");
+  for (int i = 0; i < 3; ++i) Send(m, lei, with_lei, "lei " + std::to_string(i));
+  Send(m, zhao, with_zhao, "zhao 0");
+  Send(m, zhao, group, "group 0");
+
+  // A new device: one state per conversation, to load history from.
+  std::string pad_cursor;
+  int64_t badge = 0;
+  auto full = SyncAll(m, mei_pad, pad_cursor, 2, &badge);
+  REQUIRE(full.size() == 3);
+  for (const auto& changes : full) CHECK(changes.reset());
+  CHECK(badge == 3 + 1 + 2);  // the group's notice counts too
+
+  // Nothing changed: nothing returned.
+  CHECK(SyncAll(m, mei_pad, pad_cursor).empty());
+
+  // The phone reads Lei's chat and mutes Zhao's; the pad learns both, and the new messages.
+  v1::MarkReadRequest read;
+  read.set_conversation_id(with_lei);
+  read.set_read_seq(3);
+  CHECK(Ok(m, STUB(MarkRead), mei, read).total_unread_count() == 3);
+  v1::UpdateConversationSettingsRequest mute;
+  mute.set_conversation_id(with_zhao);
+  mute.set_muted(true);
+  Ok(m, STUB(UpdateConversationSettings), mei, mute);
+  Send(m, lei, with_lei, "lei 3");
+  Send(m, lei, group, "group 1");
+
+  auto changes = SyncAll(m, mei_pad, pad_cursor, 50, &badge);
+  std::map<int64_t, v1::ConversationChanges> by_id;
+  for (const auto& change : changes) by_id[change.conversation().conversation_id()] = change;
+  REQUIRE(by_id.size() == 3);
+  CHECK(Texts(by_id[with_lei].messages()) == std::vector<std::string>{"lei 3"});
+  CHECK(by_id[with_lei].conversation().read_seq() == 3);
+  CHECK(by_id[with_lei].conversation().unread_count() == 1);
+  CHECK(by_id[with_zhao].conversation().settings().muted());
+  CHECK(by_id[with_zhao].messages().empty());
+  CHECK(Texts(by_id[group].messages()) == std::vector<std::string>{"group 1"});
+  CHECK(badge == 1 + 3);  // Zhao's chat is muted
+
+  // The read reached the pad as a push too.
+  auto pad_events = m.probe.EventsFor(mei.user_id, "pad", 100, std::chrono::milliseconds(500));
+  CHECK(std::any_of(pad_events.begin(), pad_events.end(), [&](const Event& event) {
+    return event.has_conversation_changed() &&
+           event.conversation_changed().conversation().read_seq() == 3;
+  }));
+
+  // Both of Mei's devices now see the same conversations.
+  std::string phone_cursor;
+  auto phone = SyncAll(m, mei, phone_cursor);
+  v1::ListConversationsRequest list;
+  auto listed_phone = Ok(m, STUB(ListConversations), mei, list);
+  auto listed_pad = Ok(m, STUB(ListConversations), mei_pad, list);
+  CHECK(listed_phone.SerializeAsString() == listed_pad.SerializeAsString());
+  CHECK(listed_phone.conversations_size() == 3);
+  CHECK(listed_phone.conversations(0).conversation_id() == group);  // newest activity first
+}
+
+TEST_CASE("Sync resets a conversation with too many changes and keeps every message across pages",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  std::string cursor;
+  SyncAll(m, lei, cursor);
+  for (int i = 0; i < 120; ++i) Send(m, mei, chat, std::to_string(i));
+  auto changes = SyncAll(m, lei, cursor);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].reset());
+  CHECK(changes[0].messages_size() == 50);
+  CHECK(changes[0].messages(49).content().text().text() == "119");
+
+  Send(m, mei, chat, "after the reset");
+  changes = SyncAll(m, lei, cursor);
+  REQUIRE(changes.size() == 1);
+  CHECK_FALSE(changes[0].reset());
+  CHECK(Texts(changes[0].messages()) == std::vector<std::string>{"after the reset"});
+}
+
+TEST_CASE("Recall within 2 minutes by the sender only; edit within 15 with history",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  std::string lei_cursor;
+  SyncAll(m, lei, lei_cursor);
+  auto oops = Send(m, mei, chat, "oops");
+  auto typo = Send(m, mei, chat, "helo");
+
+  v1::RecallMessageRequest recall;
+  recall.set_conversation_id(chat);
+  recall.set_seq(oops.seq());
+  CHECK(Refused(m, STUB(RecallMessage), lei, recall, grpc::StatusCode::PERMISSION_DENIED) ==
+        "NOT_SENDER");
+  auto recalled = Ok(m, STUB(RecallMessage), mei, recall).message();
+  CHECK(recalled.state() == v1::MESSAGE_STATE_RECALLED);
+  CHECK_FALSE(recalled.has_content());
+  CHECK(Refused(m, STUB(RecallMessage), mei, recall, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "MESSAGE_RECALLED");
+
+  v1::EditMessageRequest edit;
+  edit.set_conversation_id(chat);
+  edit.set_seq(typo.seq());
+  edit.mutable_text()->set_text("hello");
+  CHECK(Refused(m, STUB(EditMessage), lei, edit, grpc::StatusCode::PERMISSION_DENIED) ==
+        "NOT_SENDER");
+  auto edited = Ok(m, STUB(EditMessage), mei, edit).message();
+  CHECK(edited.edit_count() == 1);
+  CHECK(edited.content().text().text() == "hello");
+  edit.mutable_text()->set_text("hello!");
+  Ok(m, STUB(EditMessage), mei, edit);
+  v1::GetEditHistoryRequest revisions;
+  revisions.set_conversation_id(chat);
+  revisions.set_seq(typo.seq());
+  auto history = Ok(m, STUB(GetEditHistory), lei, revisions);
+  REQUIRE(history.revisions_size() == 2);
+  CHECK(history.revisions(0).content().text().text() == "helo");
+  CHECK(history.revisions(1).content().text().text() == "hello");
+
+  // Lei's device gets the final state of both.
+  auto changes = SyncAll(m, lei, lei_cursor);
+  REQUIRE(changes.size() == 1);
+  CHECK(Texts(changes[0].messages()) == std::vector<std::string>{"<recalled>", "hello!"});
+  auto lei_events = m.probe.EventsFor(lei.user_id, "phone", 5);
+  CHECK(lei_events.size() == 5);  // two sends, a recall, two edits
+
+  // Windows: 2 minutes to recall, 15 to edit.
+  auto late = Send(m, mei, chat, "late");
+  m.clock.Advance(std::chrono::minutes(3));
+  recall.set_seq(late.seq());
+  CHECK(Refused(m, STUB(RecallMessage), mei, recall, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "RECALL_WINDOW_PASSED");
+  edit.set_seq(late.seq());
+  Ok(m, STUB(EditMessage), mei, edit);
+  m.clock.Advance(std::chrono::minutes(13));
+  CHECK(Refused(m, STUB(EditMessage), mei, edit, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "EDIT_WINDOW_PASSED");
+  CHECK(HistoryTexts(m, lei, chat) == std::vector<std::string>{"<recalled>", "hello!", "hello!"});
+}
+
+TEST_CASE("Delete for me, clear history, hide, pin, forward", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  m.BeFriends(mei, lei);
+  m.BeFriends(mei, zhao);
+  int64_t with_lei = OpenDirect(m, mei, lei);
+  int64_t with_zhao = OpenDirect(m, mei, zhao);
+  for (const char* text : {"a", "b", "c"}) Send(m, lei, with_lei, text);
+  std::string cursor;
+  SyncAll(m, mei, cursor);
+
+  v1::DeleteMessagesRequest del;
+  del.set_conversation_id(with_lei);
+  del.add_seqs(2);
+  Ok(m, STUB(DeleteMessages), mei, del);
+  CHECK(HistoryTexts(m, mei, with_lei) == std::vector<std::string>{"a", "c"});
+  CHECK(HistoryTexts(m, lei, with_lei) == std::vector<std::string>{"a", "b", "c"});  // only for me
+  auto changes = SyncAll(m, mei, cursor);
+  REQUIRE(changes.size() == 1);
+  CHECK(std::vector<int64_t>(changes[0].deleted_seqs().begin(), changes[0].deleted_seqs().end()) ==
+        std::vector<int64_t>{2});
+
+  // Forward a and c to Zhao; the copies are new messages there, marked forwarded, stored once.
+  v1::ForwardMessagesRequest forward;
+  forward.set_source_conversation_id(with_lei);
+  forward.add_seqs(1);
+  forward.add_seqs(3);
+  forward.set_target_conversation_id(with_zhao);
+  forward.set_client_message_id("fw-1");
+  auto forwarded = Ok(m, STUB(ForwardMessages), mei, forward);
+  REQUIRE(forwarded.messages_size() == 2);
+  CHECK(forwarded.messages(0).forwarded());
+  Ok(m, STUB(ForwardMessages), mei, forward);  // a retry
+  CHECK(HistoryTexts(m, zhao, with_zhao) == std::vector<std::string>{"a", "c"});
+  forward.set_seqs(0, 2);  // deleted for Mei: not hers to forward
+  CHECK(Refused(m, STUB(ForwardMessages), mei, forward, grpc::StatusCode::NOT_FOUND) ==
+        "MESSAGE_NOT_FOUND");
+  forward.set_seqs(0, 1);
+  CHECK(Refused(m, STUB(ForwardMessages), zhao, forward, grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+
+  v1::ClearHistoryRequest clear;
+  clear.set_conversation_id(with_lei);
+  auto cleared = Ok(m, STUB(ClearHistory), mei, clear).conversation();
+  CHECK(cleared.cleared_seq() == 3);
+  CHECK(cleared.unread_count() == 0);
+  CHECK(HistoryTexts(m, mei, with_lei).empty());
+  Send(m, lei, with_lei, "d");
+  CHECK(HistoryTexts(m, mei, with_lei) == std::vector<std::string>{"d"});
+
+  v1::UpdateConversationSettingsRequest settings;
+  settings.set_conversation_id(with_lei);
+  settings.set_hidden(true);
+  Ok(m, STUB(UpdateConversationSettings), mei, settings);
+  settings.set_conversation_id(with_zhao);
+  settings.clear_hidden();
+  settings.set_pinned(true);
+  Ok(m, STUB(UpdateConversationSettings), mei, settings);
+  auto listed = Ok(m, STUB(ListConversations), mei, v1::ListConversationsRequest());
+  REQUIRE(listed.conversations_size() == 1);  // Lei's is hidden
+  CHECK(listed.conversations(0).settings().pinned());
+  Send(m, lei, with_lei, "e");  // a new message brings it back, below the pinned one
+  listed = Ok(m, STUB(ListConversations), mei, v1::ListConversationsRequest());
+  REQUIRE(listed.conversations_size() == 2);
+  CHECK(listed.conversations(0).conversation_id() == with_zhao);
+}
+
+TEST_CASE("Read receipts show only when both users share them", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  Send(m, mei, chat, "did you read this?");
+  v1::MarkReadRequest read;
+  read.set_conversation_id(chat);
+  read.set_read_seq(1);
+  Ok(m, STUB(MarkRead), lei, read);
+  v1::GetConversationRequest get;
+  get.set_conversation_id(chat);
+  CHECK(Ok(m, STUB(GetConversation), mei, get).conversation().peer_read_seq() == 0);  // default off
+
+  v1::UpdateMessagingSettingsRequest on;
+  on.mutable_settings()->set_read_receipts(true);
+  Ok(m, STUB(UpdateMessagingSettings), mei, on);
+  Send(m, mei, chat, "and this?");
+  read.set_read_seq(2);
+  Ok(m, STUB(MarkRead), lei, read);
+  CHECK(Ok(m, STUB(GetConversation), mei, get).conversation().peer_read_seq() ==
+        0);  // Lei keeps them off
+
+  Ok(m, STUB(UpdateMessagingSettings), lei, on);
+  Send(m, mei, chat, "now?");
+  read.set_read_seq(3);
+  Ok(m, STUB(MarkRead), lei, read);
+  CHECK(Ok(m, STUB(GetConversation), mei, get).conversation().peer_read_seq() == 3);
+  auto to_mei = m.probe.EventsFor(mei.user_id, "phone", 1);
+  CHECK(std::any_of(to_mei.begin(), to_mei.end(), [](const Event& event) {
+    return event.has_conversation_changed() &&
+           event.conversation_changed().conversation().peer_read_seq() == 3;
+  }));
+  CHECK(Ok(m, STUB(GetMessagingSettings), mei, v1::GetMessagingSettingsRequest())
+            .settings()
+            .read_receipts());
+}
+
+TEST_CASE("Typing goes to the other members' devices and is never stored", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  m.BeFriends(mei, lei);
+  int64_t chat = OpenDirect(m, mei, lei);
+  v1::SendTypingRequest typing;
+  typing.set_conversation_id(chat);
+  typing.set_typing(true);
+  Ok(m, STUB(SendTyping), mei, typing);
+  auto to_lei = m.probe.EventsFor(lei.user_id, "phone", 1);
+  REQUIRE(to_lei.size() == 1);
+  CHECK(to_lei[0].typing().user_id() == mei.user_id);
+  CHECK(m.probe.EventsFor(mei.user_id, "phone", 1, std::chrono::milliseconds(200)).empty());
+  std::string cursor;
+  SyncAll(m, lei, cursor);
+  CHECK(HistoryTexts(m, lei, chat).empty());
+  User zhao = m.NewUser("Zhao");
+  CHECK(Refused(m, STUB(SendTyping), zhao, typing, grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+}
+
+TEST_CASE("Search finds Chinese without spaces and Latin words, only where the caller can read",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  m.BeFriends(mei, lei);
+  m.BeFriends(lei, zhao);
+  int64_t mine = OpenDirect(m, mei, lei);
+  int64_t theirs = OpenDirect(m, lei, zhao);
+  Send(m, lei, mine, "你好，今天天气很好");
+  Send(m, lei, mine, "Meeting at NOON tomorrow");
+  Send(m, lei, theirs, "你好 Zhao, secret meeting");
+  auto search = [&](const User& user, const std::string& query) {
+    v1::SearchMessagesRequest request;
+    request.set_query(query);
+    return Texts(Ok(m, STUB(SearchMessages), user, request).messages());
+  };
+  CHECK(search(mei, "你好") == std::vector<std::string>{"你好，今天天气很好"});
+  CHECK(search(mei, "天气") == std::vector<std::string>{"你好，今天天气很好"});
+  CHECK(search(mei, "meeting noon") == std::vector<std::string>{"Meeting at NOON tomorrow"});
+  CHECK(search(mei, "secret").empty());  // not Mei's conversation
+  CHECK(search(lei, "你好").size() == 2);
+  CHECK(search(zhao, "你好") == std::vector<std::string>{"你好 Zhao, secret meeting"});
+
+  // Recalled messages leave the index.
+  auto gone = Send(m, lei, mine, "temporary password 1234");
+  CHECK(search(mei, "password").size() == 1);
+  v1::RecallMessageRequest recall;
+  recall.set_conversation_id(mine);
+  recall.set_seq(gone.seq());
+  Ok(m, STUB(RecallMessage), lei, recall);
+  CHECK(search(mei, "password").empty());
+}
+
+TEST_CASE("Group members see only messages from their time in the group", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  User wu = m.NewUser("Wu");
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao}, "created");
+  Send(m, mei, group, "before Wu");
+  std::string wu_cursor;
+
+  v1::AddMembersRequest add;
+  add.set_conversation_id(group);
+  add.add_user_ids(wu.user_id);
+  add.mutable_notice()->set_kind("group.member_added");
+  add.mutable_notice()->set_text("Wu joined");
+  v1::AddMembersResponse added;
+  REQUIRE(
+      Call(*m.internal_stub, &v1::InternalService::Stub::AddMembers, nullptr, add, &added).ok());
+  Send(m, lei, group, "welcome Wu");
+  CHECK(HistoryTexts(m, wu, group) ==
+        std::vector<std::string>{"", "welcome Wu"});  // the notice, then
+  SyncAll(m, wu, wu_cursor);
+
+  v1::RemoveMembersRequest remove;
+  remove.set_conversation_id(group);
+  remove.add_user_ids(zhao.user_id);
+  remove.mutable_notice()->set_kind("group.member_removed");
+  remove.mutable_notice()->set_text("Zhao was removed");
+  v1::RemoveMembersResponse removed;
+  REQUIRE(
+      Call(*m.internal_stub, &v1::InternalService::Stub::RemoveMembers, nullptr, remove, &removed)
+          .ok());
+  Send(m, mei, group, "after Zhao left");
+
+  // Zhao keeps what he saw, up to the notice about him, and sees nothing newer.
+  auto zhao_history = HistoryTexts(m, zhao, group);
+  CHECK(zhao_history.size() == 5);  // created, before Wu, Wu joined, welcome Wu, removed
+  CHECK(std::find(zhao_history.begin(), zhao_history.end(), "after Zhao left") ==
+        zhao_history.end());
+  CHECK(Refused(m, STUB(SendMessage), zhao, TextRequest(group, "let me in"),
+                grpc::StatusCode::PERMISSION_DENIED) == "NOT_A_MEMBER");
+  v1::SearchMessagesRequest search;
+  search.set_query("after");
+  CHECK(Ok(m, STUB(SearchMessages), zhao, search).messages().empty());
+  CHECK(Ok(m, STUB(SearchMessages), mei, search).messages_size() == 1);
+  v1::GetConversationRequest get;
+  get.set_conversation_id(group);
+  CHECK(Ok(m, STUB(GetConversation), zhao, get).conversation().read_only());
+
+  // Wu's sync brings the removal notice and the new message; Zhao's device heard of its removal.
+  auto changes = SyncAll(m, wu, wu_cursor);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].messages_size() == 2);
+  auto zhao_events = m.probe.EventsFor(zhao.user_id, "phone", 100, std::chrono::milliseconds(500));
+  CHECK(std::any_of(zhao_events.begin(), zhao_events.end(), [](const Event& event) {
+    return event.message_changed().message().content().system_notice().kind() ==
+           "group.member_removed";
+  }));
+  CHECK(std::none_of(zhao_events.begin(), zhao_events.end(), [](const Event& event) {
+    return event.message_changed().message().content().text().text() == "after Zhao left";
+  }));
+
+  // @all is for groups; mentions count as unread mentions for the named.
+  auto mention = TextRequest(group, "@Lei look");
+  mention.mutable_content()->mutable_mentions()->add_user_ids(lei.user_id);
+  Ok(m, STUB(SendMessage), mei, mention);
+  CHECK(Ok(m, STUB(GetConversation), lei, get).conversation().unread_mention_count() == 1);
+
+  // Closing makes it read-only for everyone.
+  v1::CloseConversationRequest close;
+  close.set_conversation_id(group);
+  v1::CloseConversationResponse closed;
+  REQUIRE(
+      Call(*m.internal_stub, &v1::InternalService::Stub::CloseConversation, nullptr, close, &closed)
+          .ok());
+  CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(group, "hello?"),
+                grpc::StatusCode::FAILED_PRECONDITION) == "CONVERSATION_CLOSED");
+}
