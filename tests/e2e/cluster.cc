@@ -27,6 +27,10 @@ void Check(const grpc::Status& status, const char* what) {
 
 }  // namespace
 
+void Authorize(grpc::ClientContext& context, const Account& account) {
+  context.AddMetadata("authorization", "Bearer " + account.tokens.access_token());
+}
+
 bool WaitHealthy(testing::ChildProcess& process, int metrics_port) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline && process.running()) {
@@ -40,35 +44,62 @@ Cluster::Cluster(ClusterOptions options)
     : options_(options),
       identity_port_(testing::FreePort()),
       identity_metrics_port_(testing::FreePort()),
+      messaging_port_(testing::FreePort()),
+      messaging_metrics_port_(testing::FreePort()),
       gateway_port_(testing::FreePort()),
       gateway_port_metrics_(testing::FreePort()) {
   auto keys = auth::GenerateKeyPair("e2e");
   signing_key_ = keys.signing_key;
   public_keys_ = keys.public_key;
+  if (options.own_postgres) {
+    postgres_ = std::make_unique<testing::PostgresServer>();
+    pg_url_ = postgres_->Url();
+  } else {
+    database_ = std::make_unique<testing::TestDatabase>();
+    pg_url_ = database_->url();
+  }
   StartIdentity();
+  StartMessaging();
   StartGateway();
 }
 
 Cluster::~Cluster() {
   // The gateway first, as an operator would drain it.
   gateway_.reset();
+  messaging_.reset();
   identity_.reset();
 }
 
-void Cluster::StartIdentity() {
-  identity_ = std::make_unique<testing::ChildProcess>(
-      std::vector<std::string>{PLAZA_IDENTITY_BINARY},
-      std::vector<std::string>{
-          "PLAZA_GRPC_HOST=127.0.0.1", "PLAZA_GRPC_PORT=" + std::to_string(identity_port_),
-          "PLAZA_METRICS_PORT=" + std::to_string(identity_metrics_port_),
-          "PLAZA_PG_URL=" + database_.url(), "PLAZA_REDIS_URL=" + redis_.Url(),
-          "PLAZA_TOKEN_SIGNING_KEY=" + signing_key_, "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
-          "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024), "PLAZA_DEV_MODE=true",
-          "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests", "PLAZA_DRAIN_TIMEOUT_MS=1000",
-          "PLAZA_TRUST_CLIENT_IP_HEADER=true"});
-  if (!WaitHealthy(*identity_, identity_metrics_port_)) {
-    throw std::runtime_error("plaza-identity did not become healthy:\n" + identity_->Output());
+std::unique_ptr<testing::ChildProcess> Cluster::Launch(const char* binary, int port,
+                                                       int metrics_port,
+                                                       std::vector<std::string> extra_env) {
+  std::vector<std::string> env = {"PLAZA_GRPC_HOST=127.0.0.1",
+                                  "PLAZA_GRPC_PORT=" + std::to_string(port),
+                                  "PLAZA_METRICS_PORT=" + std::to_string(metrics_port),
+                                  "PLAZA_PG_URL=" + pg_url_,
+                                  "PLAZA_REDIS_URL=" + redis_.Url(),
+                                  "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
+                                  "PLAZA_NODE_ID=" + std::to_string(std::random_device{}() % 1024),
+                                  "PLAZA_DRAIN_TIMEOUT_MS=1000",
+                                  "PLAZA_TRUST_CLIENT_IP_HEADER=true"};
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  auto process = std::make_unique<testing::ChildProcess>(std::vector<std::string>{binary}, env);
+  if (!WaitHealthy(*process, metrics_port)) {
+    throw std::runtime_error(std::string(binary) + " did not become healthy:\n" +
+                             process->Output());
   }
+  return process;
+}
+
+void Cluster::StartIdentity() {
+  identity_ = Launch(PLAZA_IDENTITY_BINARY, identity_port_, identity_metrics_port_,
+                     {"PLAZA_TOKEN_SIGNING_KEY=" + signing_key_, "PLAZA_DEV_MODE=true",
+                      "PLAZA_PASSWORD_HASH_STRENGTH=fast_for_tests"});
+}
+
+void Cluster::StartMessaging() {
+  messaging_ = Launch(PLAZA_MESSAGING_BINARY, messaging_port_, messaging_metrics_port_,
+                      {"PLAZA_IDENTITY_ADDRESS=127.0.0.1:" + std::to_string(identity_port_)});
 }
 
 void Cluster::StartGateway() {
@@ -78,7 +109,8 @@ void Cluster::StartGateway() {
           "PLAZA_GRPC_HOST=127.0.0.1", "PLAZA_GRPC_PORT=" + std::to_string(gateway_port_),
           "PLAZA_METRICS_PORT=" + std::to_string(gateway_port_metrics_),
           "PLAZA_REDIS_URL=" + redis_.Url(), "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
-          "PLAZA_ROUTES=identity=127.0.0.1:" + std::to_string(identity_port_),
+          "PLAZA_ROUTES=identity=127.0.0.1:" + std::to_string(identity_port_) +
+              ";messaging=127.0.0.1:" + std::to_string(messaging_port_),
           "PLAZA_INSTANCE_ID=e2e-gateway",
           "PLAZA_PUSH_ROUTE_TTL_SECONDS=" + std::to_string(options_.route_ttl_seconds),
           "PLAZA_HEARTBEAT_INTERVAL_SECONDS=" + std::to_string(options_.heartbeat_interval_seconds),
@@ -100,8 +132,31 @@ std::unique_ptr<identity::v1::IdentityService::Stub> Cluster::Identity() const {
   return identity::v1::IdentityService::NewStub(Connect());
 }
 
+std::unique_ptr<messaging::v1::MessagingService::Stub> Cluster::Messaging() const {
+  return messaging::v1::MessagingService::NewStub(Connect());
+}
+
+void Cluster::BeFriends(const Account& a, const Account& b) {
+  auto stub = Identity();
+  identity::v1::SendFriendRequestResponse sent;
+  {
+    grpc::ClientContext context;
+    Authorize(context, a);
+    identity::v1::SendFriendRequestRequest request;
+    request.set_user_id(b.user_id);
+    Check(stub->SendFriendRequest(&context, request, &sent), "SendFriendRequest");
+  }
+  if (sent.became_friends()) return;
+  grpc::ClientContext context;
+  Authorize(context, b);
+  identity::v1::AcceptFriendRequestRequest request;
+  request.set_request_id(sent.request().request_id());
+  identity::v1::AcceptFriendRequestResponse accepted;
+  Check(stub->AcceptFriendRequest(&context, request, &accepted), "AcceptFriendRequest");
+}
+
 std::string Cluster::LatestCode(const std::string& phone) {
-  pqxx::connection connection(database_.url());
+  pqxx::connection connection(pg_url_);
   pqxx::work work(connection);
   auto rows = work.exec_params(
       "SELECT code FROM identity.dev_sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", phone);

@@ -1,7 +1,8 @@
 #pragma once
 
-// The real binaries, started as a client team would meet them: plaza-identity behind
-// plaza-gateway, on a fresh database and a private Redis, with keys made for the run. Tests
+// The real binaries, started as a client team would meet them: plaza-identity and
+// plaza-messaging behind plaza-gateway, on a fresh database (or a private PostgreSQL server the
+// test may crash) and a private Redis, with keys made for the run. Tests
 // talk only to the gateway's port, and can kill, restart and signal each process by its PID.
 
 #include <grpcpp/grpcpp.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "plaza/identity/v1/identity_service.grpc.pb.h"
+#include "plaza/messaging/v1/messaging_service.grpc.pb.h"
 #include "plaza/testing/testing.h"
 
 namespace plaza::e2e {
@@ -24,6 +26,9 @@ struct Account {
 struct ClusterOptions {
   int route_ttl_seconds = 90;
   int heartbeat_interval_seconds = 30;
+  // A PostgreSQL server of the test's own, for crashing it; otherwise a fresh database on the
+  // shared server.
+  bool own_postgres = false;
 };
 
 class Cluster {
@@ -34,15 +39,24 @@ class Cluster {
   // A new client connection to the gateway.
   std::shared_ptr<grpc::Channel> Connect() const;
   std::unique_ptr<identity::v1::IdentityService::Stub> Identity() const;
+  std::unique_ptr<messaging::v1::MessagingService::Stub> Messaging() const;
 
   // Through the gateway: requests a code, reads it from the development outbox and registers a
   // new phone with a password; or logs the account in on another device with that password.
   Account SignUp(const std::string& display_name, const std::string& device_id);
   Account LogIn(const Account& account, const std::string& device_id);
 
+  // Makes the two friends through identity, as their apps would.
+  void BeFriends(const Account& a, const Account& b);
+
   void StartIdentity();
+  void StartMessaging();
   void StartGateway();
   testing::ChildProcess& identity() { return *identity_; }
+  testing::ChildProcess& messaging() { return *messaging_; }
+  // Only with ClusterOptions::own_postgres.
+  testing::PostgresServer& postgres() { return *postgres_; }
+  const std::string& pg_url() const { return pg_url_; }
   testing::ChildProcess& gateway() { return *gateway_; }
   testing::RedisServer& redis() { return redis_; }
   std::string redis_url() const { return redis_.Url(); }
@@ -51,19 +65,30 @@ class Cluster {
 
  private:
   std::string LatestCode(const std::string& phone);
+  // Starts a service binary with the settings every service reads, and waits for /healthz.
+  std::unique_ptr<testing::ChildProcess> Launch(const char* binary, int port, int metrics_port,
+                                                std::vector<std::string> extra_env);
 
   const ClusterOptions options_;
-  testing::TestDatabase database_;
+  std::unique_ptr<testing::PostgresServer> postgres_;
+  std::unique_ptr<testing::TestDatabase> database_;
+  std::string pg_url_;
   testing::RedisServer redis_;
   std::string signing_key_;
   std::string public_keys_;
   int identity_port_;
   int identity_metrics_port_;
+  int messaging_port_;
+  int messaging_metrics_port_;
   int gateway_port_;
   int gateway_port_metrics_;
   std::unique_ptr<testing::ChildProcess> identity_;
+  std::unique_ptr<testing::ChildProcess> messaging_;
   std::unique_ptr<testing::ChildProcess> gateway_;
 };
+
+// Adds the account's access token to a call.
+void Authorize(grpc::ClientContext& context, const Account& account);
 
 // Waits until GET /healthz on `metrics_port` answers 200, or the process exits.
 bool WaitHealthy(testing::ChildProcess& process, int metrics_port);

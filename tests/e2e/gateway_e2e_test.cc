@@ -16,6 +16,7 @@
 
 using namespace std::chrono_literals;
 using plaza::e2e::Account;
+using plaza::e2e::Authorize;
 using plaza::e2e::Cluster;
 using plaza::gateway::testing::PushClient;
 namespace v1 = plaza::identity::v1;
@@ -26,10 +27,6 @@ std::string Trailer(const grpc::ClientContext& context, const std::string& key) 
   const auto& trailers = context.GetServerTrailingMetadata();
   auto it = trailers.find(key);
   return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
-}
-
-void Authorize(grpc::ClientContext& context, const Account& account) {
-  context.AddMetadata("authorization", "Bearer " + account.tokens.access_token());
 }
 
 grpc::Status GetMyProfile(Cluster& cluster, const Account& account,

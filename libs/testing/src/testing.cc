@@ -1,26 +1,27 @@
 #include "plaza/testing/testing.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <chrono>
-#include <cstring>
-#include <thread>
-#include <cstdlib>
+#include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
-
-#include <pqxx/pqxx>
+#include <thread>
 
 namespace plaza::testing {
 
@@ -84,9 +85,19 @@ std::string RedisServer::Url(std::string_view credentials, int db) const {
 }
 
 void RedisServer::Start() {
-  std::vector<std::string> args = {"/usr/bin/redis-server", "--port", std::to_string(port_),
-                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--daemonize", "no", "--loglevel", "warning"};
+  std::vector<std::string> args = {"/usr/bin/redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--loglevel",
+                                   "warning"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<ChildProcess>(args, std::vector<std::string>{});
   if (!WaitForPort(port_, std::chrono::seconds(10))) {
@@ -97,9 +108,93 @@ void RedisServer::Start() {
 
 void RedisServer::Stop() { process_.reset(); }
 
+namespace {
+
+// The newest installed PostgreSQL's bin directory (Debian: /usr/lib/postgresql/<major>/bin).
+std::string PostgresBin() {
+  std::string best;
+  int best_major = 0;
+  for (int major = 12; major <= 30; ++major) {
+    std::string bin = "/usr/lib/postgresql/" + std::to_string(major) + "/bin";
+    if (access((bin + "/postgres").c_str(), X_OK) == 0 && major > best_major) {
+      best = bin;
+      best_major = major;
+    }
+  }
+  if (best.empty()) throw std::runtime_error("no PostgreSQL server under /usr/lib/postgresql");
+  return best;
+}
+
+}  // namespace
+
+PostgresServer::PostgresServer() : port_(FreePort()), bin_(PostgresBin()) {
+  char pattern[] = "/tmp/plaza-test-pg-XXXXXX";
+  if (mkdtemp(pattern) == nullptr)
+    throw std::runtime_error("cannot make a directory for PostgreSQL");
+  directory_ = pattern;
+  // PostgreSQL refuses to run as root.
+  if (geteuid() == 0) {
+    const passwd* server_user = getpwnam("postgres");
+    if (server_user == nullptr ||
+        chown(directory_.c_str(), server_user->pw_uid, server_user->pw_gid) != 0) {
+      throw std::runtime_error("cannot hand " + directory_ + " to the postgres user");
+    }
+  }
+  ChildProcess initdb(AsServerUser({bin_ + "/initdb", "-D", directory_ + "/data", "-A", "trust",
+                                    "-U", "postgres", "--no-sync"}),
+                      {"LC_ALL=C.UTF-8"});
+  if (initdb.Wait(std::chrono::seconds(60)) != 0) {
+    throw std::runtime_error("initdb failed: " + initdb.Output());
+  }
+  Start();
+}
+
+PostgresServer::~PostgresServer() {
+  process_.reset();
+  std::filesystem::remove_all(directory_);
+}
+
+std::vector<std::string> PostgresServer::AsServerUser(std::vector<std::string> argv) const {
+  if (geteuid() != 0) return argv;
+  // setpriv execs the server in place, so the child's PID is the postmaster's own.
+  std::vector<std::string> wrapped = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
+                                      "--init-groups", "--"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
+std::string PostgresServer::Url() const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
+}
+
+void PostgresServer::Start() {
+  process_ = std::make_unique<ChildProcess>(
+      AsServerUser({bin_ + "/postgres", "-D", directory_ + "/data", "-p", std::to_string(port_),
+                    "-k", directory_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                    "max_connections=200"}),
+      std::vector<std::string>{});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && process_->running()) {
+    try {
+      pqxx::connection connection(Url());
+      return;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  throw std::runtime_error("PostgreSQL did not start: " + process_->Output());
+}
+
+void PostgresServer::Crash() {
+  process_->Signal(SIGQUIT);
+  if (process_->Wait(std::chrono::seconds(30)) < 0) process_->Signal(SIGKILL);
+  process_.reset();
+}
+
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> extra_env) {
   static std::atomic<int> counter{0};
-  output_path_ = "/tmp/plaza-test-child-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".log";
+  output_path_ = "/tmp/plaza-test-child-" + std::to_string(getpid()) + "-" +
+                 std::to_string(counter++) + ".log";
   std::vector<std::string> env;
   for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
   for (auto& var : extra_env) {
@@ -193,14 +288,16 @@ std::string HttpGet(int port, const std::string& path) {
   int fd = ConnectLocal(port);
   if (fd < 0) return "";
   std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
     close(fd);
     return "";
   }
   std::string response;
   char buffer[4096];
   ssize_t n;
-  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, static_cast<size_t>(n));
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, static_cast<size_t>(n));
   close(fd);
   return response;
 }

@@ -4,13 +4,13 @@
 // PLAZA_TEST_PG_URL (an admin URL) and PLAZA_TEST_REDIS_URL, which scripts/test sets. A missing
 // variable is a hard failure, never a silent skip.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <sys/types.h>
 
 namespace plaza::testing {
 
@@ -81,6 +81,32 @@ class RedisServer {
  private:
   const int port_;
   const std::vector<std::string> extra_args_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// A PostgreSQL server owned by the test (not the shared one of PLAZA_TEST_PG_URL), for tests
+// that restart or crash the database: a fresh cluster in a temporary directory on a free port,
+// trust authentication for user postgres, run as the postgres user when the test runs as root.
+// Crash() stops it the way a power cut would (SIGQUIT: no checkpoint, recovery on the next
+// start); Start() brings it back on the same port with the same data.
+class PostgresServer {
+ public:
+  PostgresServer();
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // postgresql://postgres@127.0.0.1:<port>/postgres
+  std::string Url() const;
+  void Start();
+  void Crash();
+
+ private:
+  std::vector<std::string> AsServerUser(std::vector<std::string> argv) const;
+
+  const int port_;
+  std::string directory_;
+  std::string bin_;
   std::unique_ptr<ChildProcess> process_;
 };
 
