@@ -80,12 +80,23 @@ events::DeviceRef DeviceOf(const rpc::Caller& caller) {
 
 absl::Status MessagingService::CheckCanWrite(const rpc::Caller& caller, int64_t conversation_id,
                                              bool& group) {
-  PLAZA_ASSIGN_OR_RETURN(auto access, store_.CheckWriteAccess(caller.user_id, conversation_id));
-  group = access.kind == v1::CONVERSATION_KIND_GROUP;
-  if (access.kind == v1::CONVERSATION_KIND_DIRECT) {
-    PLAZA_RETURN_IF_ERROR(relations_.CheckCanMessage(caller.user_id, access.peer_user_id));
+  const std::pair key{caller.user_id, conversation_id};
+  int64_t peer = 0;
+  {
+    std::lock_guard lock(peers_mutex_);
+    if (auto found = direct_peers_.find(key); found != direct_peers_.end()) peer = found->second;
   }
-  return absl::OkStatus();
+  if (peer == 0) {
+    PLAZA_ASSIGN_OR_RETURN(auto access, store_.CheckWriteAccess(caller.user_id, conversation_id));
+    group = access.kind == v1::CONVERSATION_KIND_GROUP;
+    if (access.kind != v1::CONVERSATION_KIND_DIRECT) return absl::OkStatus();
+    peer = access.peer_user_id;
+    std::lock_guard lock(peers_mutex_);
+    if (direct_peers_.size() >= kMaxCachedPeers) direct_peers_.clear();
+    direct_peers_.emplace(key, peer);
+  }
+  group = false;
+  return relations_.CheckCanMessage(caller.user_id, peer);
 }
 
 absl::StatusOr<std::vector<SendResult>> MessagingService::SendAndPush(

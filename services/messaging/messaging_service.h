@@ -5,6 +5,9 @@
 // is checked by the store inside the transaction that acts), calls the store, pushes after
 // commit, and maps results to statuses with reasons.
 
+#include <mutex>
+#include <unordered_map>
+
 #include "plaza/messaging/v1/internal_service.grpc.pb.h"
 #include "plaza/messaging/v1/messaging_service.grpc.pb.h"
 #include "plaza/rpc/call.h"
@@ -70,6 +73,17 @@ class MessagingService final : public v1::MessagingService::Service {
   MessagingStore& store_;
   Relations& relations_;
   Pushes& pushes_;
+  // (user, direct conversation) -> peer. Who is in a direct conversation never changes, so a
+  // send there needs the database once per writer (whether they may still write is identity's
+  // answer, asked every time). Emptied when full.
+  static constexpr size_t kMaxCachedPeers = 100'000;
+  struct PairHash {
+    size_t operator()(const std::pair<int64_t, int64_t>& key) const {
+      return std::hash<int64_t>()(key.first * 0x9E3779B97F4A7C15ULL ^ key.second);
+    }
+  };
+  std::mutex peers_mutex_;
+  std::unordered_map<std::pair<int64_t, int64_t>, int64_t, PairHash> direct_peers_;
 };
 
 class InternalService final : public v1::InternalService::Service {

@@ -94,8 +94,9 @@ constexpr const char* kSend =
     "WHERE m.conversation_id = $1 AND m.last_visible_seq IS NULL AND (conv.kind = 1 OR m.user_id = "
     "$2) "
     "RETURNING m.user_id) "
-    "SELECT i.seq, conv.kind, false FROM inserted i, conv UNION ALL SELECT e.seq, 0, true FROM "
-    "existing e";
+    "SELECT i.seq, conv.kind, false, (SELECT array_agg(user_id) FROM touched)::text FROM inserted "
+    "i, conv "
+    "UNION ALL SELECT e.seq, 0, true, NULL FROM existing e";
 
 // Why a writer cannot write: the conversation, and the writer's membership if any.
 constexpr const char* kWriterState =
@@ -196,6 +197,14 @@ std::string PgTextArray(const std::vector<std::string>& values) {
     out += '"';
   }
   return out + "}";
+}
+
+// The ids of a bigint[] in PostgreSQL's text form, "{1,2,3}".
+std::vector<int64_t> ParseIdArray(std::string_view text) {
+  std::vector<int64_t> ids;
+  for (std::string_view item : core::SplitAny(text, "{},"))
+    ids.push_back(std::stoll(std::string(item)));
+  return ids;
 }
 
 std::string Serialize(const v1::MessageContent& content) {
@@ -319,14 +328,29 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   SendResult result;
   int64_t seq = rows[0][0].as<int64_t>();
   result.duplicate = rows[0][2].as<bool>();
-  PLAZA_ASSIGN_OR_RETURN(result.message, MessageIn(tx, message.conversation_id, seq));
   if (result.duplicate) {
+    PLAZA_ASSIGN_OR_RETURN(result.message, MessageIn(tx, message.conversation_id, seq));
     result.kind = static_cast<v1::ConversationKind>(
         tx.exec_params1("SELECT kind FROM messaging.conversations WHERE conversation_id = $1",
                         message.conversation_id)[0]
             .as<int>());
-  } else {
-    result.kind = static_cast<v1::ConversationKind>(rows[0][1].as<int>());
+    result.member_ids = CurrentMembersIn(tx, message.conversation_id);
+    return result;
+  }
+  result.kind = static_cast<v1::ConversationKind>(rows[0][1].as<int>());
+  auto& stored = result.message;
+  stored.set_message_id(message_id);
+  stored.set_conversation_id(message.conversation_id);
+  stored.set_seq(seq);
+  stored.set_sender_id(message.sender_id);
+  stored.set_client_message_id(message.client_message_id);
+  *stored.mutable_send_time() = TimeUtil::MicrosecondsToTimestamp(MicrosOf(now));
+  *stored.mutable_content() = content;
+  stored.set_forwarded(message.forwarded);
+  // A direct send marked both members' rows, and named them; a group send only the sender's.
+  if (result.kind == v1::CONVERSATION_KIND_DIRECT) {
+    result.member_ids = ParseIdArray(rows[0][3].as<std::string>());
+    return result;
   }
   result.member_ids = CurrentMembersIn(tx, message.conversation_id);
   return result;
