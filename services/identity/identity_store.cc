@@ -1,11 +1,11 @@
 #include "services/identity/identity_store.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <type_traits>
-
-#include <google/protobuf/util/time_util.h>
 
 #include "plaza/core/status.h"
 
@@ -23,7 +23,8 @@ constexpr const char* kProfileColumns =
 
 constexpr const char* kUpsertLoginCode =
     "INSERT INTO identity.login_codes (phone, code_hash, expires_at, failed_attempts, created_at) "
-    "VALUES ($1, $2, to_timestamp($3::double precision / 1e6), 0, to_timestamp($4::double precision / 1e6)) "
+    "VALUES ($1, $2, to_timestamp($3::double precision / 1e6), 0, to_timestamp($4::double "
+    "precision / 1e6)) "
     "ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, "
     "expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at";
 constexpr const char* kInsertDevSms =
@@ -36,7 +37,8 @@ constexpr const char* kCountFailedCode =
 constexpr const char* kDeleteLoginCode = "DELETE FROM identity.login_codes WHERE phone = $1";
 
 constexpr const char* kInsertAccount =
-    "INSERT INTO identity.users (user_id, phone, phone_hash, display_name, password_hash, created_at) "
+    "INSERT INTO identity.users (user_id, phone, phone_hash, display_name, password_hash, "
+    "created_at) "
     "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1e6))";
 
 constexpr const char* kInsertSession =
@@ -53,7 +55,8 @@ constexpr const char* kLockSessionByRefresh =
     "FROM identity.sessions WHERE refresh_hash = $1 FOR UPDATE";
 constexpr const char* kRotateRefresh =
     "UPDATE identity.sessions SET refresh_hash = $2, refresh_expires_at = "
-    "to_timestamp($3::double precision / 1e6), last_active_at = to_timestamp($4::double precision / 1e6) "
+    "to_timestamp($3::double precision / 1e6), last_active_at = to_timestamp($4::double precision "
+    "/ 1e6) "
     "WHERE session_id = $1";
 constexpr const char* kSpendRefresh =
     "INSERT INTO identity.spent_refresh_tokens (refresh_hash, session_id) VALUES ($1, $2)";
@@ -93,36 +96,35 @@ constexpr const char* kRefreshFriendRequest =
     "created_at = to_timestamp($4::double precision / 1e6), updated_at = created_at "
     "WHERE request_id = $1";
 constexpr const char* kSetRequestStatus =
-    "UPDATE identity.friend_requests SET status = $2, updated_at = to_timestamp($3::double precision / 1e6) "
+    "UPDATE identity.friend_requests SET status = $2, updated_at = to_timestamp($3::double "
+    "precision / 1e6) "
     "WHERE request_id = $1";
 constexpr const char* kFriendRequestColumns =
     "request_id, from_user_id, to_user_id, greeting, source, status, "
     "(extract(epoch FROM created_at) * 1000000)::bigint";
 constexpr const char* kDeclinePendingBetween =
-    "UPDATE identity.friend_requests SET status = 3, updated_at = to_timestamp($3::double precision / 1e6) "
-    "WHERE status = 1 AND ((from_user_id = $1 AND to_user_id = $2) OR (from_user_id = $2 AND to_user_id = $1))";
+    "UPDATE identity.friend_requests SET status = 3, updated_at = to_timestamp($3::double "
+    "precision / 1e6) "
+    "WHERE status = 1 AND ((from_user_id = $1 AND to_user_id = $2) OR (from_user_id = $2 AND "
+    "to_user_id = $1))";
 constexpr const char* kDeleteFriendshipBothWays =
-    "DELETE FROM identity.friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)";
+    "DELETE FROM identity.friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND "
+    "friend_id = $1)";
 constexpr const char* kDeleteTagMembershipBothWays =
-    "DELETE FROM identity.tag_members WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)";
+    "DELETE FROM identity.tag_members WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND "
+    "friend_id = $1)";
 constexpr const char* kFriendColumns =
     "f.remark, (extract(epoch FROM f.created_at) * 1000000)::bigint, "
     "coalesce((SELECT array_agg(m.tag_id ORDER BY m.tag_id) FROM identity.tag_members m "
     "WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), '{}'), "
-    "u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, u.signature, u.gender";
+    "u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, u.signature, "
+    "u.gender";
 
 constexpr const char* kSelectTags =
     "SELECT t.tag_id, t.name, coalesce((SELECT array_agg(m.friend_id ORDER BY m.friend_id) FROM "
     "identity.tag_members m WHERE m.user_id = t.user_id AND m.tag_id = t.tag_id), '{}') "
     "FROM identity.tags t WHERE t.user_id = $1";
 
-int64_t Micros(core::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-core::TimePoint FromMicros(int64_t micros) {
-  return core::TimePoint(std::chrono::duration_cast<core::TimePoint::duration>(
-      std::chrono::microseconds(micros)));
-}
 void SetTimestamp(google::protobuf::Timestamp* out, int64_t micros) {
   *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
 }
@@ -146,7 +148,7 @@ Account AccountFrom(const pqxx::row& row) {
   profile.set_user_id(row[0].as<int64_t>());
   account.phone = row[1].as<std::string>();
   profile.set_plaza_id(row[2].as<std::string>());
-  if (!row[3].is_null()) account.plaza_id_changed_at = FromMicros(row[3].as<int64_t>());
+  if (!row[3].is_null()) account.plaza_id_changed_at = core::FromUnixMicros(row[3].as<int64_t>());
   profile.set_display_name(row[4].as<std::string>());
   profile.set_avatar(row[5].as<std::string>());
   profile.set_region(row[6].as<std::string>());
@@ -208,18 +210,20 @@ v1::FriendRequest FriendRequestFrom(const pqxx::row& row) {
 }
 
 absl::StatusOr<v1::Friend> LoadFriend(pqxx::work& tx, int64_t user_id, int64_t friend_id) {
-  auto rows = tx.exec_params(std::string("SELECT ") + kFriendColumns +
-                                 " FROM identity.friendships f JOIN identity.users u ON "
-                                 "u.user_id = f.friend_id WHERE f.user_id = $1 AND f.friend_id = $2",
-                             user_id, friend_id);
+  auto rows =
+      tx.exec_params(std::string("SELECT ") + kFriendColumns +
+                         " FROM identity.friendships f JOIN identity.users u ON "
+                         "u.user_id = f.friend_id WHERE f.user_id = $1 AND f.friend_id = $2",
+                     user_id, friend_id);
   if (rows.empty()) return NotFound("NOT_FRIENDS", "that user is not your friend");
   return FriendFrom(rows[0]);
 }
 
 v1::FriendRequest LoadFriendRequest(pqxx::work& tx, int64_t request_id) {
-  return FriendRequestFrom(tx.exec_params1(std::string("SELECT ") + kFriendRequestColumns +
-                                               " FROM identity.friend_requests WHERE request_id = $1",
-                                           request_id));
+  return FriendRequestFrom(
+      tx.exec_params1(std::string("SELECT ") + kFriendRequestColumns +
+                          " FROM identity.friend_requests WHERE request_id = $1",
+                      request_id));
 }
 
 void MakeFriends(pqxx::work& tx, int64_t a, int64_t b, const std::string& a_remark_for_b,
@@ -228,11 +232,14 @@ void MakeFriends(pqxx::work& tx, int64_t a, int64_t b, const std::string& a_rema
   tx.exec_params(kInsertFriendship, b, a, "", now_micros);
 }
 
-absl::Status RequireFriends(pqxx::work& tx, int64_t user_id, const std::vector<int64_t>& member_ids) {
+absl::Status RequireFriends(pqxx::work& tx, int64_t user_id,
+                            const std::vector<int64_t>& member_ids) {
   if (member_ids.empty()) return absl::OkStatus();
   auto count = tx.exec_params1(
-      "SELECT count(*) FROM identity.friendships WHERE user_id = $1 AND friend_id = ANY($2::bigint[])",
-      user_id, ArrayLiteral(member_ids))[0].as<size_t>();
+                     "SELECT count(*) FROM identity.friendships WHERE user_id = $1 AND friend_id = "
+                     "ANY($2::bigint[])",
+                     user_id, ArrayLiteral(member_ids))[0]
+                   .as<size_t>();
   std::set<int64_t> distinct(member_ids.begin(), member_ids.end());
   if (count != distinct.size()) {
     return FailedPrecondition("NOT_A_FRIEND", "every tag member must be your friend");
@@ -242,10 +249,12 @@ absl::Status RequireFriends(pqxx::work& tx, int64_t user_id, const std::vector<i
 
 void ReplaceTagMembers(pqxx::work& tx, int64_t user_id, int64_t tag_id,
                        const std::vector<int64_t>& member_ids) {
-  tx.exec_params("DELETE FROM identity.tag_members WHERE user_id = $1 AND tag_id = $2", user_id, tag_id);
-  tx.exec_params("INSERT INTO identity.tag_members (user_id, tag_id, friend_id) "
-                 "SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING",
-                 user_id, tag_id, ArrayLiteral(member_ids));
+  tx.exec_params("DELETE FROM identity.tag_members WHERE user_id = $1 AND tag_id = $2", user_id,
+                 tag_id);
+  tx.exec_params(
+      "INSERT INTO identity.tag_members (user_id, tag_id, friend_id) "
+      "SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING",
+      user_id, tag_id, ArrayLiteral(member_ids));
 }
 
 v1::Tag TagFrom(const pqxx::row& row) {
@@ -270,7 +279,8 @@ IdentityStore::IdentityStore(pg::Pool& pool, core::IdGenerator& ids, const core:
 absl::Status IdentityStore::SaveLoginCode(const std::string& phone, const std::string& code_hash,
                                           core::TimePoint expires_at) {
   return pool_.Transact([&](pqxx::work& tx) {
-    tx.exec_params(kUpsertLoginCode, phone, code_hash, Micros(expires_at), Micros(clock_.Now()));
+    tx.exec_params(kUpsertLoginCode, phone, code_hash, core::UnixMicros(expires_at),
+                   core::UnixMicros(clock_.Now()));
     return absl::OkStatus();
   });
 }
@@ -287,7 +297,7 @@ absl::StatusOr<CodeVerdict> IdentityStore::ConsumeLoginCode(const std::string& p
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<CodeVerdict> {
     auto rows = tx.exec_params(kLockLoginCode, phone);
     if (rows.empty()) return CodeVerdict::kNone;
-    StoredCode stored{rows[0][0].as<std::string>(), FromMicros(rows[0][1].as<int64_t>()),
+    StoredCode stored{rows[0][0].as<std::string>(), core::FromUnixMicros(rows[0][1].as<int64_t>()),
                       rows[0][2].as<int>()};
     CodeVerdict verdict = JudgeCode(stored, presented_hash, clock_.Now());
     if (verdict == CodeVerdict::kWrong) tx.exec_params(kCountFailedCode, phone);
@@ -300,10 +310,10 @@ absl::StatusOr<Account> IdentityStore::CreateAccount(const NewAccount& account) 
   int64_t user_id = ids_.Next();
   auto created = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
     tx.exec_params(kInsertAccount, user_id, account.phone, account.phone_hash, account.display_name,
-                   account.password_hash, Micros(clock_.Now()));
-    return AccountFrom(tx.exec_params1(std::string("SELECT ") + kAccountColumns +
-                                           " FROM identity.users WHERE user_id = $1",
-                                       user_id));
+                   account.password_hash, core::UnixMicros(clock_.Now()));
+    return AccountFrom(tx.exec_params1(
+        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
+        user_id));
   });
   if (created.status().code() == absl::StatusCode::kAlreadyExists) {
     return AlreadyExists("PHONE_TAKEN", "this phone number already has an account; log in instead");
@@ -313,9 +323,9 @@ absl::StatusOr<Account> IdentityStore::CreateAccount(const NewAccount& account) 
 
 absl::StatusOr<Account> IdentityStore::GetAccount(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
-    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns +
-                                   " FROM identity.users WHERE user_id = $1",
-                               user_id);
+    auto rows = tx.exec_params(
+        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
+        user_id);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     return AccountFrom(rows[0]);
   });
@@ -324,9 +334,9 @@ absl::StatusOr<Account> IdentityStore::GetAccount(int64_t user_id) {
 absl::StatusOr<std::optional<Account>> IdentityStore::FindAccount(const char* condition,
                                                                   const std::string& value) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::optional<Account>> {
-    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE " +
-                                   condition,
-                               value);
+    auto rows = tx.exec_params(
+        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE " + condition,
+        value);
     if (rows.empty()) return std::optional<Account>();
     return std::optional<Account>(AccountFrom(rows[0]));
   });
@@ -340,12 +350,14 @@ absl::StatusOr<std::optional<Account>> IdentityStore::FindByPlazaId(const std::s
   return FindAccount("lower(plaza_id) = lower($1)", plaza_id);
 }
 
-absl::StatusOr<std::vector<v1::Profile>> IdentityStore::GetProfiles(const std::vector<int64_t>& user_ids) {
+absl::StatusOr<std::vector<v1::Profile>> IdentityStore::GetProfiles(
+    const std::vector<int64_t>& user_ids) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Profile>> {
     std::map<int64_t, v1::Profile> found;
-    for (const auto& row : tx.exec_params(std::string("SELECT ") + kProfileColumns +
-                                              " FROM identity.users WHERE user_id = ANY($1::bigint[])",
-                                          ArrayLiteral(user_ids))) {
+    for (const auto& row :
+         tx.exec_params(std::string("SELECT ") + kProfileColumns +
+                            " FROM identity.users WHERE user_id = ANY($1::bigint[])",
+                        ArrayLiteral(user_ids))) {
       auto profile = ProfileFrom(row);
       found.emplace(profile.user_id(), std::move(profile));
     }
@@ -365,7 +377,8 @@ absl::StatusOr<Account> IdentityStore::UpdateProfile(int64_t user_id, const Prof
         std::string("UPDATE identity.users SET display_name = coalesce($2, display_name), "
                     "avatar = coalesce($3, avatar), region = coalesce($4, region), "
                     "signature = coalesce($5, signature), gender = coalesce($6, gender) "
-                    "WHERE user_id = $1 RETURNING ") + kAccountColumns,
+                    "WHERE user_id = $1 RETURNING ") +
+            kAccountColumns,
         user_id, patch.display_name, patch.avatar, patch.region, patch.signature, gender);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     return AccountFrom(rows[0]);
@@ -380,7 +393,8 @@ absl::StatusOr<Account> IdentityStore::SetPlazaId(int64_t user_id, const std::st
                                user_id);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     Account account = AccountFrom(rows[0]);
-    if (account.plaza_id_changed_at && now < *account.plaza_id_changed_at + kPlazaIdChangeInterval) {
+    if (account.plaza_id_changed_at &&
+        now < *account.plaza_id_changed_at + kPlazaIdChangeInterval) {
       return FailedPrecondition("PLAZA_ID_CHANGE_TOO_SOON",
                                 "the Plaza ID can be changed once a year");
     }
@@ -388,7 +402,7 @@ absl::StatusOr<Account> IdentityStore::SetPlazaId(int64_t user_id, const std::st
         std::string("UPDATE identity.users SET plaza_id = $2, plaza_id_changed_at = "
                     "to_timestamp($3::double precision / 1e6) WHERE user_id = $1 RETURNING ") +
             kAccountColumns,
-        user_id, plaza_id, Micros(now)));
+        user_id, plaza_id, core::UnixMicros(now)));
   });
   if (updated.status().code() == absl::StatusCode::kAlreadyExists) {
     return AlreadyExists("PLAZA_ID_TAKEN", "that Plaza ID is taken");
@@ -405,12 +419,13 @@ absl::Status IdentityStore::SetPasswordHash(int64_t user_id, const std::string& 
 }
 
 absl::StatusOr<v1::PrivacySettings> IdentityStore::SetPrivacy(int64_t user_id,
-                                                               const v1::PrivacySettings& privacy) {
+                                                              const v1::PrivacySettings& privacy) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::PrivacySettings> {
-    tx.exec_params("UPDATE identity.users SET findable_by_phone = $2, findable_by_plaza_id = $3, "
-                   "friend_requests_need_approval = $4 WHERE user_id = $1",
-                   user_id, privacy.findable_by_phone(), privacy.findable_by_plaza_id(),
-                   privacy.friend_requests_need_approval());
+    tx.exec_params(
+        "UPDATE identity.users SET findable_by_phone = $2, findable_by_plaza_id = $3, "
+        "friend_requests_need_approval = $4 WHERE user_id = $1",
+        user_id, privacy.findable_by_phone(), privacy.findable_by_plaza_id(),
+        privacy.friend_requests_need_approval());
     return privacy;
   });
 }
@@ -419,14 +434,16 @@ absl::StatusOr<NewSession> IdentityStore::CreateSession(int64_t user_id, const v
                                                         const std::string& refresh_hash,
                                                         core::TimePoint refresh_expires_at) {
   int64_t session_id = ids_.Next();
-  int64_t now = Micros(clock_.Now());
+  int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<NewSession> {
     NewSession session{session_id, {}};
-    for (const auto& row : tx.exec_params(kRevokeDeviceSessions, user_id, device.device_id(), now)) {
+    for (const auto& row :
+         tx.exec_params(kRevokeDeviceSessions, user_id, device.device_id(), now)) {
       session.replaced_session_ids.push_back(row[0].as<int64_t>());
     }
     tx.exec_params(kInsertSession, session_id, user_id, device.device_id(), device.name(),
-                   static_cast<int>(device.platform()), refresh_hash, Micros(refresh_expires_at), now);
+                   static_cast<int>(device.platform()), refresh_hash,
+                   core::UnixMicros(refresh_expires_at), now);
     return session;
   });
 }
@@ -434,7 +451,7 @@ absl::StatusOr<NewSession> IdentityStore::CreateSession(int64_t user_id, const v
 absl::StatusOr<RefreshResult> IdentityStore::RotateRefreshToken(const std::string& presented_hash,
                                                                 const std::string& new_hash,
                                                                 core::TimePoint new_expires_at) {
-  int64_t now = Micros(clock_.Now());
+  int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<RefreshResult> {
     RefreshResult result;
     auto current = tx.exec_params(kLockSessionByRefresh, presented_hash, now);
@@ -442,7 +459,8 @@ absl::StatusOr<RefreshResult> IdentityStore::RotateRefreshToken(const std::strin
       result.session = {current[0][0].as<int64_t>(), current[0][1].as<int64_t>(),
                         current[0][2].as<std::string>()};
       if (!current[0][3].as<bool>()) return result;  // ended or expired: kUnknown
-      tx.exec_params(kRotateRefresh, result.session.session_id, new_hash, Micros(new_expires_at), now);
+      tx.exec_params(kRotateRefresh, result.session.session_id, new_hash,
+                     core::UnixMicros(new_expires_at), now);
       tx.exec_params(kSpendRefresh, presented_hash, result.session.session_id);
       result.outcome = RefreshOutcome::kRotated;
       return result;
@@ -466,9 +484,10 @@ absl::StatusOr<bool> IdentityStore::IsSessionActive(int64_t user_id, int64_t ses
 
 absl::Status IdentityStore::RevokeSession(int64_t user_id, int64_t session_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_params(kRevokeSessionById, session_id, user_id, Micros(clock_.Now()));
+    tx.exec_params(kRevokeSessionById, session_id, user_id, core::UnixMicros(clock_.Now()));
     if (tx.exec_params("SELECT 1 FROM identity.sessions WHERE session_id = $1 AND user_id = $2",
-                       session_id, user_id).empty()) {
+                       session_id, user_id)
+            .empty()) {
       return NotFound("SESSION_NOT_FOUND", "no such session");
     }
     return absl::OkStatus();
@@ -478,10 +497,10 @@ absl::Status IdentityStore::RevokeSession(int64_t user_id, int64_t session_id) {
 absl::StatusOr<std::vector<int64_t>> IdentityStore::SessionsRevokedSince(core::TimePoint since) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<int64_t>> {
     std::vector<int64_t> ids;
-    for (const auto& row : tx.exec_params(
-             "SELECT session_id FROM identity.sessions WHERE revoked_at > "
-             "to_timestamp($1::double precision / 1e6)",
-             Micros(since))) {
+    for (const auto& row :
+         tx.exec_params("SELECT session_id FROM identity.sessions WHERE revoked_at > "
+                        "to_timestamp($1::double precision / 1e6)",
+                        core::UnixMicros(since))) {
       ids.push_back(row[0].as<int64_t>());
     }
     return ids;
@@ -489,11 +508,11 @@ absl::StatusOr<std::vector<int64_t>> IdentityStore::SessionsRevokedSince(core::T
 }
 
 absl::StatusOr<std::vector<int64_t>> IdentityStore::RevokeOtherSessions(int64_t user_id,
-                                                                       int64_t keep_session_id) {
+                                                                        int64_t keep_session_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<int64_t>> {
     std::vector<int64_t> revoked;
     for (const auto& row : tx.exec_params(kRevokeOtherSessions, user_id, keep_session_id,
-                                          Micros(clock_.Now()))) {
+                                          core::UnixMicros(clock_.Now()))) {
       revoked.push_back(row[0].as<int64_t>());
     }
     return revoked;
@@ -523,12 +542,11 @@ absl::StatusOr<Relation> IdentityStore::GetRelation(int64_t user_id, int64_t oth
   });
 }
 
-absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(int64_t from_user_id,
-                                                                     int64_t to_user_id,
-                                                                     const std::string& greeting,
-                                                                     v1::FriendRequestSource source) {
+absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(
+    int64_t from_user_id, int64_t to_user_id, const std::string& greeting,
+    v1::FriendRequestSource source) {
   int64_t new_request_id = ids_.Next();
-  int64_t now = Micros(clock_.Now());
+  int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<FriendRequestResult> {
     // Lock both accounts in id order so concurrent requests between the same pair serialise.
     auto locked = tx.exec_params(
@@ -552,7 +570,8 @@ absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(int64_t fro
 
     FriendRequestResult result;
     // They asked me first: my request answers theirs.
-    if (auto reverse = tx.exec_params(kPendingRequest, to_user_id, from_user_id); !reverse.empty()) {
+    if (auto reverse = tx.exec_params(kPendingRequest, to_user_id, from_user_id);
+        !reverse.empty()) {
       int64_t request_id = reverse[0][0].as<int64_t>();
       tx.exec_params(kSetRequestStatus, request_id, 2, now);
       MakeFriends(tx, from_user_id, to_user_id, "", now);
@@ -561,7 +580,8 @@ absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(int64_t fro
       return result;
     }
     int64_t request_id;
-    if (auto pending = tx.exec_params(kPendingRequest, from_user_id, to_user_id); !pending.empty()) {
+    if (auto pending = tx.exec_params(kPendingRequest, from_user_id, to_user_id);
+        !pending.empty()) {
       request_id = pending[0][0].as<int64_t>();
       tx.exec_params(kRefreshFriendRequest, request_id, greeting, static_cast<int>(source), now);
     } else {
@@ -584,12 +604,15 @@ absl::StatusOr<std::vector<v1::FriendRequest>> IdentityStore::ListFriendRequests
   bool incoming = direction == v1::FRIEND_REQUEST_DIRECTION_INCOMING;
   std::string owner = incoming ? "r.to_user_id" : "r.from_user_id";
   std::string peer = incoming ? "r.from_user_id" : "r.to_user_id";
-  std::string sql = "SELECT r.request_id, r.from_user_id, r.to_user_id, r.greeting, r.source, r.status, "
-                    "(extract(epoch FROM r.created_at) * 1000000)::bigint, "
-                    "u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, "
-                    "u.signature, u.gender FROM identity.friend_requests r JOIN identity.users u ON "
-                    "u.user_id = " + peer + " WHERE " + owner + " = $1 AND ($2 = 0 OR r.request_id < $2) "
-                    "ORDER BY r.request_id DESC LIMIT $3";
+  std::string sql =
+      "SELECT r.request_id, r.from_user_id, r.to_user_id, r.greeting, r.source, r.status, "
+      "(extract(epoch FROM r.created_at) * 1000000)::bigint, "
+      "u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, "
+      "u.signature, u.gender FROM identity.friend_requests r JOIN identity.users u ON "
+      "u.user_id = " +
+      peer + " WHERE " + owner +
+      " = $1 AND ($2 = 0 OR r.request_id < $2) "
+      "ORDER BY r.request_id DESC LIMIT $3";
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::FriendRequest>> {
     std::vector<v1::FriendRequest> requests;
     for (const auto& row : tx.exec_params(sql, user_id, before_request_id, limit)) {
@@ -602,10 +625,11 @@ absl::StatusOr<std::vector<v1::FriendRequest>> IdentityStore::ListFriendRequests
 
 absl::StatusOr<v1::Friend> IdentityStore::AcceptFriendRequest(int64_t user_id, int64_t request_id,
                                                               const std::string& remark) {
-  int64_t now = Micros(clock_.Now());
+  int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> {
     auto rows = tx.exec_params(
-        "SELECT from_user_id FROM identity.friend_requests WHERE request_id = $1 AND to_user_id = $2 "
+        "SELECT from_user_id FROM identity.friend_requests WHERE request_id = $1 AND to_user_id = "
+        "$2 "
         "AND status = 1 FOR UPDATE",
         request_id, user_id);
     if (rows.empty()) return NotFound("FRIEND_REQUEST_NOT_FOUND", "no such pending friend request");
@@ -623,9 +647,10 @@ absl::StatusOr<v1::Friend> IdentityStore::AcceptFriendRequest(int64_t user_id, i
 absl::Status IdentityStore::DeclineFriendRequest(int64_t user_id, int64_t request_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     auto updated = tx.exec_params(
-        "UPDATE identity.friend_requests SET status = 3, updated_at = to_timestamp($3::double precision / 1e6) "
+        "UPDATE identity.friend_requests SET status = 3, updated_at = to_timestamp($3::double "
+        "precision / 1e6) "
         "WHERE request_id = $1 AND to_user_id = $2 AND status = 1",
-        request_id, user_id, Micros(clock_.Now()));
+        request_id, user_id, core::UnixMicros(clock_.Now()));
     if (updated.affected_rows() == 0) {
       return NotFound("FRIEND_REQUEST_NOT_FOUND", "no such pending friend request");
     }
@@ -644,12 +669,14 @@ absl::Status IdentityStore::RemoveFriend(int64_t user_id, int64_t friend_id) {
 }
 
 absl::StatusOr<v1::Friend> IdentityStore::GetFriend(int64_t user_id, int64_t friend_id) {
-  return pool_.Transact(
-      [&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> { return LoadFriend(tx, user_id, friend_id); });
+  return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> {
+    return LoadFriend(tx, user_id, friend_id);
+  });
 }
 
 absl::StatusOr<std::vector<v1::Friend>> IdentityStore::ListFriends(int64_t user_id,
-                                                                   int64_t after_user_id, int limit) {
+                                                                   int64_t after_user_id,
+                                                                   int limit) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Friend>> {
     std::vector<v1::Friend> friends;
     for (const auto& row : tx.exec_params(
@@ -666,21 +693,24 @@ absl::StatusOr<std::vector<v1::Friend>> IdentityStore::ListFriends(int64_t user_
 absl::StatusOr<v1::Friend> IdentityStore::SetRemark(int64_t user_id, int64_t friend_id,
                                                     const std::string& remark) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> {
-    tx.exec_params("UPDATE identity.friendships SET remark = $3 WHERE user_id = $1 AND friend_id = $2",
-                   user_id, friend_id, remark);
+    tx.exec_params(
+        "UPDATE identity.friendships SET remark = $3 WHERE user_id = $1 AND friend_id = $2",
+        user_id, friend_id, remark);
     return LoadFriend(tx, user_id, friend_id);
   });
 }
 
 absl::Status IdentityStore::Block(int64_t user_id, int64_t blocked_user_id) {
-  int64_t now = Micros(clock_.Now());
+  int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params("SELECT 1 FROM identity.users WHERE user_id = $1", blocked_user_id).empty()) {
+    if (tx.exec_params("SELECT 1 FROM identity.users WHERE user_id = $1", blocked_user_id)
+            .empty()) {
       return NotFound("USER_NOT_FOUND", "no such user");
     }
-    tx.exec_params("INSERT INTO identity.blocks (user_id, blocked_user_id) VALUES ($1, $2) "
-                   "ON CONFLICT DO NOTHING",
-                   user_id, blocked_user_id);
+    tx.exec_params(
+        "INSERT INTO identity.blocks (user_id, blocked_user_id) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING",
+        user_id, blocked_user_id);
     tx.exec_params(kDeleteFriendshipBothWays, user_id, blocked_user_id);
     tx.exec_params(kDeleteTagMembershipBothWays, user_id, blocked_user_id);
     tx.exec_params(kDeclinePendingBetween, user_id, blocked_user_id, now);
@@ -691,7 +721,8 @@ absl::Status IdentityStore::Block(int64_t user_id, int64_t blocked_user_id) {
 absl::Status IdentityStore::Unblock(int64_t user_id, int64_t blocked_user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     if (tx.exec_params("DELETE FROM identity.blocks WHERE user_id = $1 AND blocked_user_id = $2",
-                       user_id, blocked_user_id).affected_rows() == 0) {
+                       user_id, blocked_user_id)
+            .affected_rows() == 0) {
       return NotFound("NOT_BLOCKED", "that user is not blocked");
     }
     return absl::OkStatus();
@@ -699,7 +730,8 @@ absl::Status IdentityStore::Unblock(int64_t user_id, int64_t blocked_user_id) {
 }
 
 absl::StatusOr<std::vector<v1::Profile>> IdentityStore::ListBlocked(int64_t user_id,
-                                                                    int64_t after_user_id, int limit) {
+                                                                    int64_t after_user_id,
+                                                                    int limit) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Profile>> {
     std::vector<v1::Profile> profiles;
     for (const auto& row : tx.exec_params(
@@ -720,8 +752,8 @@ absl::StatusOr<v1::Tag> IdentityStore::CreateTag(int64_t user_id, const std::str
   auto created = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Tag> {
     // Serialise this user's tag changes so the tag limit holds under concurrency.
     tx.exec_params("SELECT 1 FROM identity.users WHERE user_id = $1 FOR UPDATE", user_id);
-    if (tx.exec_params1("SELECT count(*) FROM identity.tags WHERE user_id = $1", user_id)[0].as<int>() >=
-        kMaxTags) {
+    if (tx.exec_params1("SELECT count(*) FROM identity.tags WHERE user_id = $1", user_id)[0]
+            .as<int>() >= kMaxTags) {
       return FailedPrecondition("TOO_MANY_TAGS", "a user may have at most 100 tags");
     }
     PLAZA_RETURN_IF_ERROR(RequireFriends(tx, user_id, member_ids));
@@ -741,7 +773,8 @@ absl::StatusOr<v1::Tag> IdentityStore::UpdateTag(int64_t user_id, int64_t tag_id
                                                  const std::vector<int64_t>& member_ids) {
   auto updated = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Tag> {
     if (tx.exec_params("UPDATE identity.tags SET name = $3 WHERE user_id = $1 AND tag_id = $2",
-                       user_id, tag_id, name).affected_rows() == 0) {
+                       user_id, tag_id, name)
+            .affected_rows() == 0) {
       return NotFound("TAG_NOT_FOUND", "no such tag");
     }
     PLAZA_RETURN_IF_ERROR(RequireFriends(tx, user_id, member_ids));
@@ -756,7 +789,8 @@ absl::StatusOr<v1::Tag> IdentityStore::UpdateTag(int64_t user_id, int64_t tag_id
 
 absl::Status IdentityStore::DeleteTag(int64_t user_id, int64_t tag_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params("DELETE FROM identity.tags WHERE user_id = $1 AND tag_id = $2", user_id, tag_id)
+    if (tx.exec_params("DELETE FROM identity.tags WHERE user_id = $1 AND tag_id = $2", user_id,
+                       tag_id)
             .affected_rows() == 0) {
       return NotFound("TAG_NOT_FOUND", "no such tag");
     }
@@ -767,7 +801,8 @@ absl::Status IdentityStore::DeleteTag(int64_t user_id, int64_t tag_id) {
 absl::StatusOr<std::vector<v1::Tag>> IdentityStore::ListTags(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Tag>> {
     std::vector<v1::Tag> tags;
-    for (const auto& row : tx.exec_params(std::string(kSelectTags) + " ORDER BY t.tag_id", user_id)) {
+    for (const auto& row :
+         tx.exec_params(std::string(kSelectTags) + " ORDER BY t.tag_id", user_id)) {
       tags.push_back(TagFrom(row));
     }
     return tags;
@@ -782,8 +817,10 @@ absl::StatusOr<std::vector<v1::DiscoveredContact>> IdentityStore::DiscoverByPhon
              "SELECT u.phone_hash, u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, "
              "u.region, u.signature, u.gender, EXISTS (SELECT 1 FROM identity.friendships f WHERE "
              "f.user_id = $1 AND f.friend_id = u.user_id) FROM identity.users u WHERE "
-             "u.phone_hash = ANY($2::text[]) AND u.findable_by_phone AND u.user_id <> $1 AND NOT EXISTS "
-             "(SELECT 1 FROM identity.blocks b WHERE (b.user_id = $1 AND b.blocked_user_id = u.user_id) "
+             "u.phone_hash = ANY($2::text[]) AND u.findable_by_phone AND u.user_id <> $1 AND NOT "
+             "EXISTS "
+             "(SELECT 1 FROM identity.blocks b WHERE (b.user_id = $1 AND b.blocked_user_id = "
+             "u.user_id) "
              "OR (b.user_id = u.user_id AND b.blocked_user_id = $1)) ORDER BY u.user_id",
              user_id, ArrayLiteral(phone_hashes))) {
       auto& contact = contacts.emplace_back();
@@ -800,7 +837,8 @@ absl::StatusOr<std::vector<v1::FriendTags>> IdentityStore::FriendIdsWithTags(int
     std::vector<v1::FriendTags> friends;
     for (const auto& row : tx.exec_params(
              "SELECT f.friend_id, coalesce((SELECT array_agg(m.tag_id ORDER BY m.tag_id) FROM "
-             "identity.tag_members m WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), '{}') "
+             "identity.tag_members m WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), "
+             "'{}') "
              "FROM identity.friendships f WHERE f.user_id = $1 ORDER BY f.friend_id LIMIT $2",
              user_id, kMaxFriends)) {
       auto& entry = friends.emplace_back();

@@ -86,21 +86,12 @@ int main(int argc, char** argv) {
   // Serving waits for the schema and for Redis; either may come up after us.
   std::atomic<bool> stopping{false};
   std::thread readiness([&] {
-    auto retry = [&](const char* what, const absl::Status& status) {
-      spdlog::warn("{} not ready ({}); retrying", what, status.ToString());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    };
-    absl::Status migrated;
-    while (!stopping && !(migrated = pg::Migrate(pg, "identity", identity::Migrations())).ok()) {
-      if (migrated.code() != absl::StatusCode::kUnavailable &&
-          migrated.code() != absl::StatusCode::kAborted) {
-        spdlog::critical("migrations failed: {}", migrated.ToString());
-        std::exit(2);
-      }
-      retry("database", migrated);
-    }
+    if (!pg::MigrateWhenReachable(pg, "identity", identity::Migrations(), stopping)) return;
     absl::Status pinged;
-    while (!stopping && !(pinged = redis.Ping()).ok()) retry("redis", pinged);
+    while (!stopping && !(pinged = redis.Ping()).ok()) {
+      spdlog::warn("redis not ready ({}); retrying", pinged.ToString());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     if (stopping) return;
     mirror.Start();
     server.SetServing(true);

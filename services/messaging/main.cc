@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <thread>
 
 #include "plaza/auth/token.h"
@@ -63,17 +62,7 @@ int main(int argc, char** argv) {
   // Serving waits for the schema; Redis only carries pushes, which are hints.
   std::atomic<bool> stopping{false};
   std::thread readiness([&] {
-    absl::Status migrated;
-    while (!stopping && !(migrated = pg::Migrate(pg, "messaging", messaging::Migrations())).ok()) {
-      if (migrated.code() != absl::StatusCode::kUnavailable &&
-          migrated.code() != absl::StatusCode::kAborted) {
-        spdlog::critical("migrations failed: {}", migrated.ToString());
-        std::exit(2);
-      }
-      spdlog::warn("database not ready ({}); retrying", migrated.ToString());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    if (stopping) return;
+    if (!pg::MigrateWhenReachable(pg, "messaging", messaging::Migrations(), stopping)) return;
     server.SetServing(true);
     spdlog::info("messaging is serving");
   });

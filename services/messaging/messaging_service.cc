@@ -423,6 +423,24 @@ grpc::Status MessagingService::UpdateMessagingSettings(
   });
 }
 
+template <typename Request, typename Response>
+grpc::Status InternalService::ChangeMembers(grpc::ServerContext* context, const Request& request,
+                                            Response* response, StoreChange change_members,
+                                            bool removed) {
+  return rpc::Handle(context, [&]() -> absl::Status {
+    PLAZA_RETURN_IF_ERROR(ValidateConversationId(request.conversation_id()));
+    std::vector<int64_t> users;
+    PLAZA_RETURN_IF_ERROR(ValidateMembers(request.user_ids(), users));
+    auto notice = NoticeOf(request.has_notice(), request.notice());
+    PLAZA_RETURN_IF_ERROR(ValidateNotice(notice));
+    PLAZA_ASSIGN_OR_RETURN(auto change,
+                           (store_.*change_members)(request.conversation_id(), users, notice));
+    PushMembershipChange(change, removed);
+    response->set_seq(change.seq);
+    return absl::OkStatus();
+  });
+}
+
 void InternalService::PushMembershipChange(const MembershipChange& change, bool removed) {
   if (!change.notice) return;
   std::vector<int64_t> recipients = change.member_ids;
@@ -456,35 +474,13 @@ grpc::Status InternalService::CreateConversation(grpc::ServerContext* context,
 grpc::Status InternalService::AddMembers(grpc::ServerContext* context,
                                          const v1::AddMembersRequest* request,
                                          v1::AddMembersResponse* response) {
-  return rpc::Handle(context, [&]() -> absl::Status {
-    PLAZA_RETURN_IF_ERROR(ValidateConversationId(request->conversation_id()));
-    std::vector<int64_t> users;
-    PLAZA_RETURN_IF_ERROR(ValidateMembers(request->user_ids(), users));
-    auto notice = NoticeOf(request->has_notice(), request->notice());
-    PLAZA_RETURN_IF_ERROR(ValidateNotice(notice));
-    PLAZA_ASSIGN_OR_RETURN(auto change,
-                           store_.AddMembers(request->conversation_id(), users, notice));
-    PushMembershipChange(change, false);
-    response->set_seq(change.seq);
-    return absl::OkStatus();
-  });
+  return ChangeMembers(context, *request, response, &MessagingStore::AddMembers, false);
 }
 
 grpc::Status InternalService::RemoveMembers(grpc::ServerContext* context,
                                             const v1::RemoveMembersRequest* request,
                                             v1::RemoveMembersResponse* response) {
-  return rpc::Handle(context, [&]() -> absl::Status {
-    PLAZA_RETURN_IF_ERROR(ValidateConversationId(request->conversation_id()));
-    std::vector<int64_t> users;
-    PLAZA_RETURN_IF_ERROR(ValidateMembers(request->user_ids(), users));
-    auto notice = NoticeOf(request->has_notice(), request->notice());
-    PLAZA_RETURN_IF_ERROR(ValidateNotice(notice));
-    PLAZA_ASSIGN_OR_RETURN(auto change,
-                           store_.RemoveMembers(request->conversation_id(), users, notice));
-    PushMembershipChange(change, true);
-    response->set_seq(change.seq);
-    return absl::OkStatus();
-  });
+  return ChangeMembers(context, *request, response, &MessagingStore::RemoveMembers, true);
 }
 
 grpc::Status InternalService::PostMessage(grpc::ServerContext* context,

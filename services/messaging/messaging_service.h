@@ -102,6 +102,12 @@ class InternalService final : public v1::InternalService::Service {
                                  v1::CloseConversationResponse*) override;
 
  private:
+  using StoreChange = absl::StatusOr<MembershipChange> (MessagingStore::*)(
+      int64_t, const std::vector<int64_t>&, const std::optional<v1::SystemNotice>&);
+  // AddMembers and RemoveMembers: validate, change, push the notice, answer its sequence.
+  template <typename Request, typename Response>
+  grpc::Status ChangeMembers(grpc::ServerContext* context, const Request& request,
+                             Response* response, StoreChange change_members, bool removed);
   void PushMembershipChange(const MembershipChange& change, bool removed);
 
   MessagingStore& store_;

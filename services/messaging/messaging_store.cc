@@ -161,15 +161,6 @@ const std::string kVisibleMessages =
     "AND NOT EXISTS (SELECT 1 FROM messaging.deleted_messages d WHERE d.user_id = m.user_id "
     "AND d.conversation_id = x.conversation_id AND d.seq = x.seq) ";
 
-int64_t MicrosOf(core::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-core::TimePoint TimeOfMicros(int64_t micros) {
-  return core::TimePoint(
-      std::chrono::duration_cast<core::TimePoint::duration>(std::chrono::microseconds(micros)));
-}
-
 std::string PgArray(const std::vector<int64_t>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
@@ -321,7 +312,7 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   int64_t message_id = ids.Next();
   auto rows =
       tx.exec_params(kSend, message.conversation_id, message.sender_id, message.client_message_id,
-                     message_id, pqxx::binarystring(Serialize(content)), MicrosOf(now),
+                     message_id, pqxx::binarystring(Serialize(content)), core::UnixMicros(now),
                      message.forwarded, PgArray(mentioned), content.mentions().all(),
                      PgTextArray(IndexTerms(SearchableText(content))), content.reply_to_seq());
   if (rows.empty()) return WriteRefusal(tx, message);
@@ -344,7 +335,7 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   stored.set_seq(seq);
   stored.set_sender_id(message.sender_id);
   stored.set_client_message_id(message.client_message_id);
-  *stored.mutable_send_time() = TimeUtil::MicrosecondsToTimestamp(MicrosOf(now));
+  *stored.mutable_send_time() = TimeUtil::MicrosecondsToTimestamp(core::UnixMicros(now));
   *stored.mutable_content() = content;
   stored.set_forwarded(message.forwarded);
   // A direct send marked both members' rows, and named them; a group send only the sender's.
@@ -421,7 +412,7 @@ absl::StatusOr<OwnMessage> LockOwnMessage(pqxx::work& tx, int64_t user_id, int64
     return PermissionDenied("NOT_A_MEMBER", "you are no longer a member of this conversation");
   }
   OwnMessage own{.membership = membership,
-                 .sent_at = TimeOfMicros(row[1].as<int64_t>()),
+                 .sent_at = core::FromUnixMicros(row[1].as<int64_t>()),
                  .recalled = row[2].as<bool>(),
                  .edit_count = row[3].as<int>()};
   pqxx::binarystring content(row[4]);
@@ -713,7 +704,7 @@ absl::StatusOr<ChangedMessage> MessagingStore::Edit(int64_t user_id, int64_t con
     if (!WithinEditWindow(own.sent_at, clock_.Now())) {
       return FailedPrecondition("EDIT_WINDOW_PASSED", "messages can be edited within 15 minutes");
     }
-    int64_t now = MicrosOf(clock_.Now());
+    int64_t now = core::UnixMicros(clock_.Now());
     tx.exec_params(
         "INSERT INTO messaging.message_revisions (conversation_id, seq, edit_number, content, "
         "replaced_at) "

@@ -179,6 +179,12 @@ int64_t OpenDirect(Messaging& m, const User& user, const User& peer) {
   return Ok(m, STUB(OpenDirectConversation), user, request).conversation().conversation_id();
 }
 
+// Makes the two friends and returns their direct conversation.
+int64_t FriendsChat(Messaging& m, const User& user, const User& peer) {
+  m.BeFriends(user, peer);
+  return OpenDirect(m, user, peer);
+}
+
 v1::SendMessageRequest TextRequest(int64_t conversation_id, const std::string& text,
                                    const std::string& client_id = "") {
   v1::SendMessageRequest request;
@@ -256,8 +262,7 @@ TEST_CASE(
   User mei = m.NewUser("Mei");
   User mei_laptop = m.Device(mei.user_id, "laptop");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   CHECK(OpenDirect(m, lei, mei) == chat);  // one conversation per pair
 
   auto first = Send(m, mei, chat, "你好");
@@ -302,8 +307,7 @@ TEST_CASE("Only friends can open or write a direct chat, and a block stops it at
   CHECK(Refused(m, STUB(OpenDirectConversation), mei, open, grpc::StatusCode::INVALID_ARGUMENT) ==
         "PEER_INVALID");
 
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   Send(m, mei, chat, "before");
   REQUIRE(m.identity_store.Block(lei.user_id, mei.user_id).ok());
   CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(chat, "after"),
@@ -335,8 +339,7 @@ TEST_CASE("Bad input is refused with a reason and stores nothing", "[messaging][
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   auto refused = [&](v1::SendMessageRequest request, grpc::StatusCode code) {
     return Refused(m, STUB(SendMessage), mei, request, code);
   };
@@ -388,8 +391,7 @@ TEST_CASE("A retried send is stored once and answered with the first result", "[
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   auto request = TextRequest(chat, "once", "retry-1");
   auto first = Ok(m, STUB(SendMessage), mei, request);
   CHECK_FALSE(first.duplicate());
@@ -539,8 +541,7 @@ TEST_CASE("Sync resets a conversation with too many changes and keeps every mess
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   std::string cursor;
   SyncAll(m, lei, cursor);
   for (int i = 0; i < 120; ++i) Send(m, mei, chat, std::to_string(i));
@@ -562,8 +563,7 @@ TEST_CASE("Recall within 2 minutes by the sender only; edit within 15 with histo
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   std::string lei_cursor;
   SyncAll(m, lei, lei_cursor);
   auto oops = Send(m, mei, chat, "oops");
@@ -693,8 +693,7 @@ TEST_CASE("Read receipts show only when both users share them", "[messaging][db]
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   Send(m, mei, chat, "did you read this?");
   v1::MarkReadRequest read;
   read.set_conversation_id(chat);
@@ -732,8 +731,7 @@ TEST_CASE("Typing goes to the other members' devices and is never stored", "[mes
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
-  m.BeFriends(mei, lei);
-  int64_t chat = OpenDirect(m, mei, lei);
+  int64_t chat = FriendsChat(m, mei, lei);
   v1::SendTypingRequest typing;
   typing.set_conversation_id(chat);
   typing.set_typing(true);

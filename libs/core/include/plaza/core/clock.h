@@ -40,4 +40,13 @@ inline int64_t UnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+// Microseconds since the Unix epoch, the resolution PostgreSQL keeps, and back.
+inline int64_t UnixMicros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint FromUnixMicros(int64_t micros) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
+}
+
 }  // namespace plaza::core

@@ -3,6 +3,7 @@
 // Schema migrations: each service owns one PostgreSQL schema and ships numbered SQL files
 // (services/<svc>/migrations/NNNN_name.sql), compiled into its binary.
 
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +24,13 @@ struct Migration {
 // FAILED_PRECONDITION (reason MIGRATION_CHANGED) if an applied migration's text has changed
 // since, and INVALID_ARGUMENT if versions are not strictly increasing.
 absl::Status Migrate(Pool& pool, std::string_view schema, const std::vector<Migration>& migrations);
+
+// What a starting service does, since the database may come up after it: Migrate, retrying every
+// second while the database is unreachable (UNAVAILABLE) or busy (ABORTED), until done (true) or
+// `stopping` (false). Any other failure is a broken rollout: logged, and the process exits with
+// status 2.
+bool MigrateWhenReachable(Pool& pool, std::string_view schema,
+                          const std::vector<Migration>& migrations,
+                          const std::atomic<bool>& stopping);
 
 }  // namespace plaza::pg
