@@ -16,6 +16,7 @@
 #include "plaza/redis/rate_limiter.h"
 #include "plaza/rpc/echo_service.h"
 #include "plaza/rpc/server.h"
+#include "plaza/rpc/service_config.h"
 #include "services/identity/config.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/migrations.h"
@@ -66,13 +67,7 @@ int main(int argc, char** argv) {
   identity::InternalService internal(store);
   identity::RevocationMirror mirror(store, revocations, clock, remember, std::chrono::seconds(30));
 
-  rpc::Server server({.service_name = "identity",
-                      .host = config.String("grpc_host"),
-                      .grpc_port = static_cast<int>(config.Int("grpc_port")),
-                      .metrics_port = static_cast<int>(config.Int("metrics_port")),
-                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms")),
-                      .trust_client_ip_header = config.Bool("trust_client_ip_header")},
-                     &verifier, &revocations);
+  rpc::Server server(rpc::ServerOptionsFrom(config, "identity"), &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);
   // Diagnostics: the bare cost of a call, direct or through the gateway (plaza-bench proxy).

@@ -14,6 +14,7 @@
 #include "plaza/events/publisher.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/rpc/server.h"
+#include "plaza/rpc/service_config.h"
 #include "services/messaging/config.h"
 #include "services/messaging/messaging_service.h"
 #include "services/messaging/migrations.h"
@@ -45,13 +46,7 @@ int main(int argc, char** argv) {
   messaging::MessagingService service(store, relations, pushes);
   messaging::InternalService internal(store, pushes);
 
-  rpc::Server server({.service_name = "messaging",
-                      .host = config.String("grpc_host"),
-                      .grpc_port = static_cast<int>(config.Int("grpc_port")),
-                      .metrics_port = static_cast<int>(config.Int("metrics_port")),
-                      .drain_timeout = std::chrono::milliseconds(config.Int("drain_timeout_ms")),
-                      .trust_client_ip_header = config.Bool("trust_client_ip_header")},
-                     &verifier, &revocations);
+  rpc::Server server(rpc::ServerOptionsFrom(config, "messaging"), &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);
   if (auto started = server.Start(); !started.ok()) {
