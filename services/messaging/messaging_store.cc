@@ -131,7 +131,7 @@ constexpr const char* kChangedConversations =
     "SELECT m.conversation_id FROM messaging.members m WHERE m.user_id = $1 AND " PLAZA_WRITTEN_BETWEEN("m")
     " UNION SELECT m.conversation_id FROM messaging.members m "
     "JOIN messaging.conversations c USING (conversation_id) "
-    "WHERE m.user_id = $1 AND m.kind <> 1 AND " PLAZA_WRITTEN_BETWEEN("c")
+    "WHERE m.user_id = $1 AND m.kind <> 1 AND m.last_visible_seq IS NULL AND " PLAZA_WRITTEN_BETWEEN("c")
     ") changed WHERE conversation_id > $4 ORDER BY conversation_id LIMIT $5";
 // A device's first pass: `$2` until.
 constexpr const char* kAllConversations =

@@ -815,7 +815,10 @@ TEST_CASE("Group members see only messages from their time in the group", "[mess
   REQUIRE(
       Call(*m.internal_stub, &v1::InternalService::Stub::RemoveMembers, nullptr, remove, &removed)
           .ok());
+  std::string zhao_cursor;
+  SyncAll(m, zhao, zhao_cursor);
   Send(m, mei, group, "after Zhao left");
+  CHECK(SyncAll(m, zhao, zhao_cursor).empty());  // the group's life goes on without him
 
   // Zhao keeps what he saw, up to the notice about him, and sees nothing newer.
   auto zhao_history = HistoryTexts(m, zhao, group);
