@@ -210,36 +210,37 @@ v1::FriendRequest FriendRequestFrom(const pqxx::row& row) {
 }
 
 absl::StatusOr<v1::Friend> LoadFriend(pqxx::work& tx, int64_t user_id, int64_t friend_id) {
-  auto rows =
-      tx.exec_params(std::string("SELECT ") + kFriendColumns +
-                         " FROM identity.friendships f JOIN identity.users u ON "
-                         "u.user_id = f.friend_id WHERE f.user_id = $1 AND f.friend_id = $2",
-                     user_id, friend_id);
+  auto rows = pg::Exec(tx,
+                       std::string("SELECT ") + kFriendColumns +
+                           " FROM identity.friendships f JOIN identity.users u ON "
+                           "u.user_id = f.friend_id WHERE f.user_id = $1 AND f.friend_id = $2",
+                       user_id, friend_id);
   if (rows.empty()) return NotFound("NOT_FRIENDS", "that user is not your friend");
   return FriendFrom(rows[0]);
 }
 
 v1::FriendRequest LoadFriendRequest(pqxx::work& tx, int64_t request_id) {
-  return FriendRequestFrom(
-      tx.exec_params1(std::string("SELECT ") + kFriendRequestColumns +
-                          " FROM identity.friend_requests WHERE request_id = $1",
-                      request_id));
+  return FriendRequestFrom(pg::Exec1(tx,
+                                     std::string("SELECT ") + kFriendRequestColumns +
+                                         " FROM identity.friend_requests WHERE request_id = $1",
+                                     request_id));
 }
 
 void MakeFriends(pqxx::work& tx, int64_t a, int64_t b, const std::string& a_remark_for_b,
                  int64_t now_micros) {
-  tx.exec_params(kInsertFriendship, a, b, a_remark_for_b, now_micros);
-  tx.exec_params(kInsertFriendship, b, a, "", now_micros);
+  pg::Exec(tx, kInsertFriendship, a, b, a_remark_for_b, now_micros);
+  pg::Exec(tx, kInsertFriendship, b, a, "", now_micros);
 }
 
 absl::Status RequireFriends(pqxx::work& tx, int64_t user_id,
                             const std::vector<int64_t>& member_ids) {
   if (member_ids.empty()) return absl::OkStatus();
-  auto count = tx.exec_params1(
-                     "SELECT count(*) FROM identity.friendships WHERE user_id = $1 AND friend_id = "
-                     "ANY($2::bigint[])",
-                     user_id, ArrayLiteral(member_ids))[0]
-                   .as<size_t>();
+  auto count =
+      pg::Exec1(tx,
+                "SELECT count(*) FROM identity.friendships WHERE user_id = $1 AND friend_id = "
+                "ANY($2::bigint[])",
+                user_id, ArrayLiteral(member_ids))[0]
+          .as<size_t>();
   std::set<int64_t> distinct(member_ids.begin(), member_ids.end());
   if (count != distinct.size()) {
     return FailedPrecondition("NOT_A_FRIEND", "every tag member must be your friend");
@@ -249,12 +250,12 @@ absl::Status RequireFriends(pqxx::work& tx, int64_t user_id,
 
 void ReplaceTagMembers(pqxx::work& tx, int64_t user_id, int64_t tag_id,
                        const std::vector<int64_t>& member_ids) {
-  tx.exec_params("DELETE FROM identity.tag_members WHERE user_id = $1 AND tag_id = $2", user_id,
-                 tag_id);
-  tx.exec_params(
-      "INSERT INTO identity.tag_members (user_id, tag_id, friend_id) "
-      "SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING",
-      user_id, tag_id, ArrayLiteral(member_ids));
+  pg::Exec(tx, "DELETE FROM identity.tag_members WHERE user_id = $1 AND tag_id = $2", user_id,
+           tag_id);
+  pg::Exec(tx,
+           "INSERT INTO identity.tag_members (user_id, tag_id, friend_id) "
+           "SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING",
+           user_id, tag_id, ArrayLiteral(member_ids));
 }
 
 v1::Tag TagFrom(const pqxx::row& row) {
@@ -266,7 +267,7 @@ v1::Tag TagFrom(const pqxx::row& row) {
 }
 
 absl::StatusOr<v1::Tag> LoadTag(pqxx::work& tx, int64_t user_id, int64_t tag_id) {
-  auto rows = tx.exec_params(std::string(kSelectTags) + " AND t.tag_id = $2", user_id, tag_id);
+  auto rows = pg::Exec(tx, std::string(kSelectTags) + " AND t.tag_id = $2", user_id, tag_id);
   if (rows.empty()) return NotFound("TAG_NOT_FOUND", "no such tag");
   return TagFrom(rows[0]);
 }
@@ -279,15 +280,15 @@ IdentityStore::IdentityStore(pg::Pool& pool, core::IdGenerator& ids, const core:
 absl::Status IdentityStore::SaveLoginCode(const std::string& phone, const std::string& code_hash,
                                           core::TimePoint expires_at) {
   return pool_.Transact([&](pqxx::work& tx) {
-    tx.exec_params(kUpsertLoginCode, phone, code_hash, core::UnixMicros(expires_at),
-                   core::UnixMicros(clock_.Now()));
+    pg::Exec(tx, kUpsertLoginCode, phone, code_hash, core::UnixMicros(expires_at),
+             core::UnixMicros(clock_.Now()));
     return absl::OkStatus();
   });
 }
 
 absl::Status IdentityStore::RecordDevSms(const std::string& phone, const std::string& code) {
   return pool_.Transact([&](pqxx::work& tx) {
-    tx.exec_params(kInsertDevSms, phone, code);
+    pg::Exec(tx, kInsertDevSms, phone, code);
     return absl::OkStatus();
   });
 }
@@ -295,13 +296,13 @@ absl::Status IdentityStore::RecordDevSms(const std::string& phone, const std::st
 absl::StatusOr<CodeVerdict> IdentityStore::ConsumeLoginCode(const std::string& phone,
                                                             const std::string& presented_hash) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<CodeVerdict> {
-    auto rows = tx.exec_params(kLockLoginCode, phone);
+    auto rows = pg::Exec(tx, kLockLoginCode, phone);
     if (rows.empty()) return CodeVerdict::kNone;
     StoredCode stored{rows[0][0].as<std::string>(), core::FromUnixMicros(rows[0][1].as<int64_t>()),
                       rows[0][2].as<int>()};
     CodeVerdict verdict = JudgeCode(stored, presented_hash, clock_.Now());
-    if (verdict == CodeVerdict::kWrong) tx.exec_params(kCountFailedCode, phone);
-    if (verdict == CodeVerdict::kAccepted) tx.exec_params(kDeleteLoginCode, phone);
+    if (verdict == CodeVerdict::kWrong) pg::Exec(tx, kCountFailedCode, phone);
+    if (verdict == CodeVerdict::kAccepted) pg::Exec(tx, kDeleteLoginCode, phone);
     return verdict;
   });
 }
@@ -309,10 +310,10 @@ absl::StatusOr<CodeVerdict> IdentityStore::ConsumeLoginCode(const std::string& p
 absl::StatusOr<Account> IdentityStore::CreateAccount(const NewAccount& account) {
   int64_t user_id = ids_.Next();
   auto created = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
-    tx.exec_params(kInsertAccount, user_id, account.phone, account.phone_hash, account.display_name,
-                   account.password_hash, core::UnixMicros(clock_.Now()));
-    return AccountFrom(tx.exec_params1(
-        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
+    pg::Exec(tx, kInsertAccount, user_id, account.phone, account.phone_hash, account.display_name,
+             account.password_hash, core::UnixMicros(clock_.Now()));
+    return AccountFrom(pg::Exec1(
+        tx, std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
         user_id));
   });
   if (created.status().code() == absl::StatusCode::kAlreadyExists) {
@@ -323,8 +324,8 @@ absl::StatusOr<Account> IdentityStore::CreateAccount(const NewAccount& account) 
 
 absl::StatusOr<Account> IdentityStore::GetAccount(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
-    auto rows = tx.exec_params(
-        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
+    auto rows = pg::Exec(
+        tx, std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE user_id = $1",
         user_id);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     return AccountFrom(rows[0]);
@@ -334,8 +335,8 @@ absl::StatusOr<Account> IdentityStore::GetAccount(int64_t user_id) {
 absl::StatusOr<std::optional<Account>> IdentityStore::FindAccount(const char* condition,
                                                                   const std::string& value) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::optional<Account>> {
-    auto rows = tx.exec_params(
-        std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE " + condition,
+    auto rows = pg::Exec(
+        tx, std::string("SELECT ") + kAccountColumns + " FROM identity.users WHERE " + condition,
         value);
     if (rows.empty()) return std::optional<Account>();
     return std::optional<Account>(AccountFrom(rows[0]));
@@ -354,10 +355,10 @@ absl::StatusOr<std::vector<v1::Profile>> IdentityStore::GetProfiles(
     const std::vector<int64_t>& user_ids) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Profile>> {
     std::map<int64_t, v1::Profile> found;
-    for (const auto& row :
-         tx.exec_params(std::string("SELECT ") + kProfileColumns +
-                            " FROM identity.users WHERE user_id = ANY($1::bigint[])",
-                        ArrayLiteral(user_ids))) {
+    for (const auto& row : pg::Exec(tx,
+                                    std::string("SELECT ") + kProfileColumns +
+                                        " FROM identity.users WHERE user_id = ANY($1::bigint[])",
+                                    ArrayLiteral(user_ids))) {
       auto profile = ProfileFrom(row);
       found.emplace(profile.user_id(), std::move(profile));
     }
@@ -373,13 +374,14 @@ absl::StatusOr<Account> IdentityStore::UpdateProfile(int64_t user_id, const Prof
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
     std::optional<int> gender;
     if (patch.gender) gender = static_cast<int>(*patch.gender);
-    auto rows = tx.exec_params(
-        std::string("UPDATE identity.users SET display_name = coalesce($2, display_name), "
-                    "avatar = coalesce($3, avatar), region = coalesce($4, region), "
-                    "signature = coalesce($5, signature), gender = coalesce($6, gender) "
-                    "WHERE user_id = $1 RETURNING ") +
-            kAccountColumns,
-        user_id, patch.display_name, patch.avatar, patch.region, patch.signature, gender);
+    auto rows =
+        pg::Exec(tx,
+                 std::string("UPDATE identity.users SET display_name = coalesce($2, display_name), "
+                             "avatar = coalesce($3, avatar), region = coalesce($4, region), "
+                             "signature = coalesce($5, signature), gender = coalesce($6, gender) "
+                             "WHERE user_id = $1 RETURNING ") +
+                     kAccountColumns,
+                 user_id, patch.display_name, patch.avatar, patch.region, patch.signature, gender);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     return AccountFrom(rows[0]);
   });
@@ -388,9 +390,10 @@ absl::StatusOr<Account> IdentityStore::UpdateProfile(int64_t user_id, const Prof
 absl::StatusOr<Account> IdentityStore::SetPlazaId(int64_t user_id, const std::string& plaza_id) {
   auto now = clock_.Now();
   auto updated = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Account> {
-    auto rows = tx.exec_params(std::string("SELECT ") + kAccountColumns +
-                                   " FROM identity.users WHERE user_id = $1 FOR UPDATE",
-                               user_id);
+    auto rows = pg::Exec(tx,
+                         std::string("SELECT ") + kAccountColumns +
+                             " FROM identity.users WHERE user_id = $1 FOR UPDATE",
+                         user_id);
     if (rows.empty()) return NotFound("USER_NOT_FOUND", "no such user");
     Account account = AccountFrom(rows[0]);
     if (account.plaza_id_changed_at &&
@@ -398,7 +401,8 @@ absl::StatusOr<Account> IdentityStore::SetPlazaId(int64_t user_id, const std::st
       return FailedPrecondition("PLAZA_ID_CHANGE_TOO_SOON",
                                 "the Plaza ID can be changed once a year");
     }
-    return AccountFrom(tx.exec_params1(
+    return AccountFrom(pg::Exec1(
+        tx,
         std::string("UPDATE identity.users SET plaza_id = $2, plaza_id_changed_at = "
                     "to_timestamp($3::double precision / 1e6) WHERE user_id = $1 RETURNING ") +
             kAccountColumns,
@@ -412,8 +416,8 @@ absl::StatusOr<Account> IdentityStore::SetPlazaId(int64_t user_id, const std::st
 
 absl::Status IdentityStore::SetPasswordHash(int64_t user_id, const std::string& password_hash) {
   return pool_.Transact([&](pqxx::work& tx) {
-    tx.exec_params("UPDATE identity.users SET password_hash = $2 WHERE user_id = $1", user_id,
-                   password_hash);
+    pg::Exec(tx, "UPDATE identity.users SET password_hash = $2 WHERE user_id = $1", user_id,
+             password_hash);
     return absl::OkStatus();
   });
 }
@@ -421,11 +425,11 @@ absl::Status IdentityStore::SetPasswordHash(int64_t user_id, const std::string& 
 absl::StatusOr<v1::PrivacySettings> IdentityStore::SetPrivacy(int64_t user_id,
                                                               const v1::PrivacySettings& privacy) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::PrivacySettings> {
-    tx.exec_params(
-        "UPDATE identity.users SET findable_by_phone = $2, findable_by_plaza_id = $3, "
-        "friend_requests_need_approval = $4 WHERE user_id = $1",
-        user_id, privacy.findable_by_phone(), privacy.findable_by_plaza_id(),
-        privacy.friend_requests_need_approval());
+    pg::Exec(tx,
+             "UPDATE identity.users SET findable_by_phone = $2, findable_by_plaza_id = $3, "
+             "friend_requests_need_approval = $4 WHERE user_id = $1",
+             user_id, privacy.findable_by_phone(), privacy.findable_by_plaza_id(),
+             privacy.friend_requests_need_approval());
     return privacy;
   });
 }
@@ -437,13 +441,12 @@ absl::StatusOr<NewSession> IdentityStore::CreateSession(int64_t user_id, const v
   int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<NewSession> {
     NewSession session{session_id, {}};
-    for (const auto& row :
-         tx.exec_params(kRevokeDeviceSessions, user_id, device.device_id(), now)) {
+    for (const auto& row : pg::Exec(tx, kRevokeDeviceSessions, user_id, device.device_id(), now)) {
       session.replaced_session_ids.push_back(row[0].as<int64_t>());
     }
-    tx.exec_params(kInsertSession, session_id, user_id, device.device_id(), device.name(),
-                   static_cast<int>(device.platform()), refresh_hash,
-                   core::UnixMicros(refresh_expires_at), now);
+    pg::Exec(tx, kInsertSession, session_id, user_id, device.device_id(), device.name(),
+             static_cast<int>(device.platform()), refresh_hash,
+             core::UnixMicros(refresh_expires_at), now);
     return session;
   });
 }
@@ -454,23 +457,23 @@ absl::StatusOr<RefreshResult> IdentityStore::RotateRefreshToken(const std::strin
   int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<RefreshResult> {
     RefreshResult result;
-    auto current = tx.exec_params(kLockSessionByRefresh, presented_hash, now);
+    auto current = pg::Exec(tx, kLockSessionByRefresh, presented_hash, now);
     if (!current.empty()) {
       result.session = {current[0][0].as<int64_t>(), current[0][1].as<int64_t>(),
                         current[0][2].as<std::string>()};
       if (!current[0][3].as<bool>()) return result;  // ended or expired: kUnknown
-      tx.exec_params(kRotateRefresh, result.session.session_id, new_hash,
-                     core::UnixMicros(new_expires_at), now);
-      tx.exec_params(kSpendRefresh, presented_hash, result.session.session_id);
+      pg::Exec(tx, kRotateRefresh, result.session.session_id, new_hash,
+               core::UnixMicros(new_expires_at), now);
+      pg::Exec(tx, kSpendRefresh, presented_hash, result.session.session_id);
       result.outcome = RefreshOutcome::kRotated;
       return result;
     }
-    auto spent = tx.exec_params(kFindSpentRefresh, presented_hash);
+    auto spent = pg::Exec(tx, kFindSpentRefresh, presented_hash);
     if (spent.empty()) return result;
     // A spent token came back: someone holds a copy. End the whole session family.
     result.session = {spent[0][0].as<int64_t>(), spent[0][1].as<int64_t>(),
                       spent[0][2].as<std::string>()};
-    tx.exec_params(kRevokeSessionById, result.session.session_id, result.session.user_id, now);
+    pg::Exec(tx, kRevokeSessionById, result.session.session_id, result.session.user_id, now);
     result.outcome = RefreshOutcome::kReused;
     return result;
   });
@@ -478,15 +481,15 @@ absl::StatusOr<RefreshResult> IdentityStore::RotateRefreshToken(const std::strin
 
 absl::StatusOr<bool> IdentityStore::IsSessionActive(int64_t user_id, int64_t session_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<bool> {
-    return !tx.exec_params(kSessionActive, session_id, user_id).empty();
+    return !pg::Exec(tx, kSessionActive, session_id, user_id).empty();
   });
 }
 
 absl::Status IdentityStore::RevokeSession(int64_t user_id, int64_t session_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_params(kRevokeSessionById, session_id, user_id, core::UnixMicros(clock_.Now()));
-    if (tx.exec_params("SELECT 1 FROM identity.sessions WHERE session_id = $1 AND user_id = $2",
-                       session_id, user_id)
+    pg::Exec(tx, kRevokeSessionById, session_id, user_id, core::UnixMicros(clock_.Now()));
+    if (pg::Exec(tx, "SELECT 1 FROM identity.sessions WHERE session_id = $1 AND user_id = $2",
+                 session_id, user_id)
             .empty()) {
       return NotFound("SESSION_NOT_FOUND", "no such session");
     }
@@ -497,10 +500,10 @@ absl::Status IdentityStore::RevokeSession(int64_t user_id, int64_t session_id) {
 absl::StatusOr<std::vector<int64_t>> IdentityStore::SessionsRevokedSince(core::TimePoint since) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<int64_t>> {
     std::vector<int64_t> ids;
-    for (const auto& row :
-         tx.exec_params("SELECT session_id FROM identity.sessions WHERE revoked_at > "
-                        "to_timestamp($1::double precision / 1e6)",
-                        core::UnixMicros(since))) {
+    for (const auto& row : pg::Exec(tx,
+                                    "SELECT session_id FROM identity.sessions WHERE revoked_at > "
+                                    "to_timestamp($1::double precision / 1e6)",
+                                    core::UnixMicros(since))) {
       ids.push_back(row[0].as<int64_t>());
     }
     return ids;
@@ -511,8 +514,8 @@ absl::StatusOr<std::vector<int64_t>> IdentityStore::RevokeOtherSessions(int64_t 
                                                                         int64_t keep_session_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<int64_t>> {
     std::vector<int64_t> revoked;
-    for (const auto& row : tx.exec_params(kRevokeOtherSessions, user_id, keep_session_id,
-                                          core::UnixMicros(clock_.Now()))) {
+    for (const auto& row : pg::Exec(tx, kRevokeOtherSessions, user_id, keep_session_id,
+                                    core::UnixMicros(clock_.Now()))) {
       revoked.push_back(row[0].as<int64_t>());
     }
     return revoked;
@@ -522,7 +525,7 @@ absl::StatusOr<std::vector<int64_t>> IdentityStore::RevokeOtherSessions(int64_t 
 absl::StatusOr<std::vector<v1::Session>> IdentityStore::ListSessions(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Session>> {
     std::vector<v1::Session> sessions;
-    for (const auto& row : tx.exec_params(kListSessions, user_id)) {
+    for (const auto& row : pg::Exec(tx, kListSessions, user_id)) {
       v1::Session& session = sessions.emplace_back();
       session.set_session_id(row[0].as<int64_t>());
       session.mutable_device()->set_device_id(row[1].as<std::string>());
@@ -537,7 +540,7 @@ absl::StatusOr<std::vector<v1::Session>> IdentityStore::ListSessions(int64_t use
 
 absl::StatusOr<Relation> IdentityStore::GetRelation(int64_t user_id, int64_t other_user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<Relation> {
-    auto row = tx.exec_params1(kRelation, user_id, other_user_id);
+    auto row = pg::Exec1(tx, kRelation, user_id, other_user_id);
     return Relation{row[0].as<bool>(), row[1].as<bool>(), row[2].as<bool>()};
   });
 }
@@ -549,10 +552,10 @@ absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(
   int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<FriendRequestResult> {
     // Lock both accounts in id order so concurrent requests between the same pair serialise.
-    auto locked = tx.exec_params(
-        "SELECT user_id, friend_requests_need_approval FROM identity.users "
-        "WHERE user_id IN ($1, $2) ORDER BY user_id FOR UPDATE",
-        from_user_id, to_user_id);
+    auto locked = pg::Exec(tx,
+                           "SELECT user_id, friend_requests_need_approval FROM identity.users "
+                           "WHERE user_id IN ($1, $2) ORDER BY user_id FOR UPDATE",
+                           from_user_id, to_user_id);
     bool need_approval = true;
     bool target_exists = false;
     for (const auto& row : locked) {
@@ -562,7 +565,7 @@ absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(
       }
     }
     if (!target_exists) return NotFound("USER_NOT_FOUND", "no such user");
-    auto relation = tx.exec_params1(kRelation, from_user_id, to_user_id);
+    auto relation = pg::Exec1(tx, kRelation, from_user_id, to_user_id);
     if (relation[1].as<bool>() || relation[2].as<bool>()) {
       return PermissionDenied("BLOCKED", "you cannot add this user");
     }
@@ -570,27 +573,25 @@ absl::StatusOr<FriendRequestResult> IdentityStore::SendFriendRequest(
 
     FriendRequestResult result;
     // They asked me first: my request answers theirs.
-    if (auto reverse = tx.exec_params(kPendingRequest, to_user_id, from_user_id);
-        !reverse.empty()) {
+    if (auto reverse = pg::Exec(tx, kPendingRequest, to_user_id, from_user_id); !reverse.empty()) {
       int64_t request_id = reverse[0][0].as<int64_t>();
-      tx.exec_params(kSetRequestStatus, request_id, 2, now);
+      pg::Exec(tx, kSetRequestStatus, request_id, 2, now);
       MakeFriends(tx, from_user_id, to_user_id, "", now);
       result.request = LoadFriendRequest(tx, request_id);
       result.became_friends = true;
       return result;
     }
     int64_t request_id;
-    if (auto pending = tx.exec_params(kPendingRequest, from_user_id, to_user_id);
-        !pending.empty()) {
+    if (auto pending = pg::Exec(tx, kPendingRequest, from_user_id, to_user_id); !pending.empty()) {
       request_id = pending[0][0].as<int64_t>();
-      tx.exec_params(kRefreshFriendRequest, request_id, greeting, static_cast<int>(source), now);
+      pg::Exec(tx, kRefreshFriendRequest, request_id, greeting, static_cast<int>(source), now);
     } else {
       request_id = new_request_id;
-      tx.exec_params(kInsertFriendRequest, request_id, from_user_id, to_user_id, greeting,
-                     static_cast<int>(source), 1, now);
+      pg::Exec(tx, kInsertFriendRequest, request_id, from_user_id, to_user_id, greeting,
+               static_cast<int>(source), 1, now);
     }
     if (!need_approval) {
-      tx.exec_params(kSetRequestStatus, request_id, 2, now);
+      pg::Exec(tx, kSetRequestStatus, request_id, 2, now);
       MakeFriends(tx, from_user_id, to_user_id, "", now);
       result.became_friends = true;
     }
@@ -615,7 +616,7 @@ absl::StatusOr<std::vector<v1::FriendRequest>> IdentityStore::ListFriendRequests
       "ORDER BY r.request_id DESC LIMIT $3";
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::FriendRequest>> {
     std::vector<v1::FriendRequest> requests;
-    for (const auto& row : tx.exec_params(sql, user_id, before_request_id, limit)) {
+    for (const auto& row : pg::Exec(tx, sql, user_id, before_request_id, limit)) {
       auto& request = requests.emplace_back(FriendRequestFrom(row));
       *request.mutable_peer() = ProfileFrom(row, 7);
     }
@@ -627,18 +628,19 @@ absl::StatusOr<v1::Friend> IdentityStore::AcceptFriendRequest(int64_t user_id, i
                                                               const std::string& remark) {
   int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> {
-    auto rows = tx.exec_params(
+    auto rows = pg::Exec(
+        tx,
         "SELECT from_user_id FROM identity.friend_requests WHERE request_id = $1 AND to_user_id = "
         "$2 "
         "AND status = 1 FOR UPDATE",
         request_id, user_id);
     if (rows.empty()) return NotFound("FRIEND_REQUEST_NOT_FOUND", "no such pending friend request");
     int64_t from_user_id = rows[0][0].as<int64_t>();
-    auto relation = tx.exec_params1(kRelation, user_id, from_user_id);
+    auto relation = pg::Exec1(tx, kRelation, user_id, from_user_id);
     if (relation[1].as<bool>() || relation[2].as<bool>()) {
       return PermissionDenied("BLOCKED", "you cannot add this user");
     }
-    tx.exec_params(kSetRequestStatus, request_id, 2, now);
+    pg::Exec(tx, kSetRequestStatus, request_id, 2, now);
     MakeFriends(tx, user_id, from_user_id, remark, now);
     return LoadFriend(tx, user_id, from_user_id);
   });
@@ -646,7 +648,8 @@ absl::StatusOr<v1::Friend> IdentityStore::AcceptFriendRequest(int64_t user_id, i
 
 absl::Status IdentityStore::DeclineFriendRequest(int64_t user_id, int64_t request_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto updated = tx.exec_params(
+    auto updated = pg::Exec(
+        tx,
         "UPDATE identity.friend_requests SET status = 3, updated_at = to_timestamp($3::double "
         "precision / 1e6) "
         "WHERE request_id = $1 AND to_user_id = $2 AND status = 1",
@@ -660,10 +663,10 @@ absl::Status IdentityStore::DeclineFriendRequest(int64_t user_id, int64_t reques
 
 absl::Status IdentityStore::RemoveFriend(int64_t user_id, int64_t friend_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params(kDeleteFriendshipBothWays, user_id, friend_id).affected_rows() == 0) {
+    if (pg::Exec(tx, kDeleteFriendshipBothWays, user_id, friend_id).affected_rows() == 0) {
       return NotFound("NOT_FRIENDS", "that user is not your friend");
     }
-    tx.exec_params(kDeleteTagMembershipBothWays, user_id, friend_id);
+    pg::Exec(tx, kDeleteTagMembershipBothWays, user_id, friend_id);
     return absl::OkStatus();
   });
 }
@@ -679,7 +682,8 @@ absl::StatusOr<std::vector<v1::Friend>> IdentityStore::ListFriends(int64_t user_
                                                                    int limit) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Friend>> {
     std::vector<v1::Friend> friends;
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : pg::Exec(
+             tx,
              std::string("SELECT ") + kFriendColumns +
                  " FROM identity.friendships f JOIN identity.users u ON u.user_id = f.friend_id "
                  "WHERE f.user_id = $1 AND f.friend_id > $2 ORDER BY f.friend_id LIMIT $3",
@@ -693,9 +697,9 @@ absl::StatusOr<std::vector<v1::Friend>> IdentityStore::ListFriends(int64_t user_
 absl::StatusOr<v1::Friend> IdentityStore::SetRemark(int64_t user_id, int64_t friend_id,
                                                     const std::string& remark) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Friend> {
-    tx.exec_params(
-        "UPDATE identity.friendships SET remark = $3 WHERE user_id = $1 AND friend_id = $2",
-        user_id, friend_id, remark);
+    pg::Exec(tx,
+             "UPDATE identity.friendships SET remark = $3 WHERE user_id = $1 AND friend_id = $2",
+             user_id, friend_id, remark);
     return LoadFriend(tx, user_id, friend_id);
   });
 }
@@ -703,25 +707,24 @@ absl::StatusOr<v1::Friend> IdentityStore::SetRemark(int64_t user_id, int64_t fri
 absl::Status IdentityStore::Block(int64_t user_id, int64_t blocked_user_id) {
   int64_t now = core::UnixMicros(clock_.Now());
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params("SELECT 1 FROM identity.users WHERE user_id = $1", blocked_user_id)
-            .empty()) {
+    if (pg::Exec(tx, "SELECT 1 FROM identity.users WHERE user_id = $1", blocked_user_id).empty()) {
       return NotFound("USER_NOT_FOUND", "no such user");
     }
-    tx.exec_params(
-        "INSERT INTO identity.blocks (user_id, blocked_user_id) VALUES ($1, $2) "
-        "ON CONFLICT DO NOTHING",
-        user_id, blocked_user_id);
-    tx.exec_params(kDeleteFriendshipBothWays, user_id, blocked_user_id);
-    tx.exec_params(kDeleteTagMembershipBothWays, user_id, blocked_user_id);
-    tx.exec_params(kDeclinePendingBetween, user_id, blocked_user_id, now);
+    pg::Exec(tx,
+             "INSERT INTO identity.blocks (user_id, blocked_user_id) VALUES ($1, $2) "
+             "ON CONFLICT DO NOTHING",
+             user_id, blocked_user_id);
+    pg::Exec(tx, kDeleteFriendshipBothWays, user_id, blocked_user_id);
+    pg::Exec(tx, kDeleteTagMembershipBothWays, user_id, blocked_user_id);
+    pg::Exec(tx, kDeclinePendingBetween, user_id, blocked_user_id, now);
     return absl::OkStatus();
   });
 }
 
 absl::Status IdentityStore::Unblock(int64_t user_id, int64_t blocked_user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params("DELETE FROM identity.blocks WHERE user_id = $1 AND blocked_user_id = $2",
-                       user_id, blocked_user_id)
+    if (pg::Exec(tx, "DELETE FROM identity.blocks WHERE user_id = $1 AND blocked_user_id = $2",
+                 user_id, blocked_user_id)
             .affected_rows() == 0) {
       return NotFound("NOT_BLOCKED", "that user is not blocked");
     }
@@ -734,12 +737,13 @@ absl::StatusOr<std::vector<v1::Profile>> IdentityStore::ListBlocked(int64_t user
                                                                     int limit) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Profile>> {
     std::vector<v1::Profile> profiles;
-    for (const auto& row : tx.exec_params(
-             "SELECT u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, "
-             "u.signature, u.gender FROM identity.blocks b JOIN identity.users u ON "
-             "u.user_id = b.blocked_user_id WHERE b.user_id = $1 AND b.blocked_user_id > $2 "
-             "ORDER BY b.blocked_user_id LIMIT $3",
-             user_id, after_user_id, limit)) {
+    for (const auto& row :
+         pg::Exec(tx,
+                  "SELECT u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, u.region, "
+                  "u.signature, u.gender FROM identity.blocks b JOIN identity.users u ON "
+                  "u.user_id = b.blocked_user_id WHERE b.user_id = $1 AND b.blocked_user_id > $2 "
+                  "ORDER BY b.blocked_user_id LIMIT $3",
+                  user_id, after_user_id, limit)) {
       profiles.push_back(ProfileFrom(row));
     }
     return profiles;
@@ -751,14 +755,14 @@ absl::StatusOr<v1::Tag> IdentityStore::CreateTag(int64_t user_id, const std::str
   int64_t tag_id = ids_.Next();
   auto created = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Tag> {
     // Serialise this user's tag changes so the tag limit holds under concurrency.
-    tx.exec_params("SELECT 1 FROM identity.users WHERE user_id = $1 FOR UPDATE", user_id);
-    if (tx.exec_params1("SELECT count(*) FROM identity.tags WHERE user_id = $1", user_id)[0]
+    pg::Exec(tx, "SELECT 1 FROM identity.users WHERE user_id = $1 FOR UPDATE", user_id);
+    if (pg::Exec1(tx, "SELECT count(*) FROM identity.tags WHERE user_id = $1", user_id)[0]
             .as<int>() >= kMaxTags) {
       return FailedPrecondition("TOO_MANY_TAGS", "a user may have at most 100 tags");
     }
     PLAZA_RETURN_IF_ERROR(RequireFriends(tx, user_id, member_ids));
-    tx.exec_params("INSERT INTO identity.tags (user_id, tag_id, name) VALUES ($1, $2, $3)", user_id,
-                   tag_id, name);
+    pg::Exec(tx, "INSERT INTO identity.tags (user_id, tag_id, name) VALUES ($1, $2, $3)", user_id,
+             tag_id, name);
     ReplaceTagMembers(tx, user_id, tag_id, member_ids);
     return LoadTag(tx, user_id, tag_id);
   });
@@ -772,8 +776,8 @@ absl::StatusOr<v1::Tag> IdentityStore::UpdateTag(int64_t user_id, int64_t tag_id
                                                  const std::string& name,
                                                  const std::vector<int64_t>& member_ids) {
   auto updated = pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Tag> {
-    if (tx.exec_params("UPDATE identity.tags SET name = $3 WHERE user_id = $1 AND tag_id = $2",
-                       user_id, tag_id, name)
+    if (pg::Exec(tx, "UPDATE identity.tags SET name = $3 WHERE user_id = $1 AND tag_id = $2",
+                 user_id, tag_id, name)
             .affected_rows() == 0) {
       return NotFound("TAG_NOT_FOUND", "no such tag");
     }
@@ -789,8 +793,8 @@ absl::StatusOr<v1::Tag> IdentityStore::UpdateTag(int64_t user_id, int64_t tag_id
 
 absl::Status IdentityStore::DeleteTag(int64_t user_id, int64_t tag_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (tx.exec_params("DELETE FROM identity.tags WHERE user_id = $1 AND tag_id = $2", user_id,
-                       tag_id)
+    if (pg::Exec(tx, "DELETE FROM identity.tags WHERE user_id = $1 AND tag_id = $2", user_id,
+                 tag_id)
             .affected_rows() == 0) {
       return NotFound("TAG_NOT_FOUND", "no such tag");
     }
@@ -801,8 +805,7 @@ absl::Status IdentityStore::DeleteTag(int64_t user_id, int64_t tag_id) {
 absl::StatusOr<std::vector<v1::Tag>> IdentityStore::ListTags(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Tag>> {
     std::vector<v1::Tag> tags;
-    for (const auto& row :
-         tx.exec_params(std::string(kSelectTags) + " ORDER BY t.tag_id", user_id)) {
+    for (const auto& row : pg::Exec(tx, std::string(kSelectTags) + " ORDER BY t.tag_id", user_id)) {
       tags.push_back(TagFrom(row));
     }
     return tags;
@@ -813,7 +816,8 @@ absl::StatusOr<std::vector<v1::DiscoveredContact>> IdentityStore::DiscoverByPhon
     int64_t user_id, const std::vector<std::string>& phone_hashes) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::DiscoveredContact>> {
     std::vector<v1::DiscoveredContact> contacts;
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : pg::Exec(
+             tx,
              "SELECT u.phone_hash, u.user_id, coalesce(u.plaza_id, ''), u.display_name, u.avatar, "
              "u.region, u.signature, u.gender, EXISTS (SELECT 1 FROM identity.friendships f WHERE "
              "f.user_id = $1 AND f.friend_id = u.user_id) FROM identity.users u WHERE "
@@ -835,7 +839,8 @@ absl::StatusOr<std::vector<v1::DiscoveredContact>> IdentityStore::DiscoverByPhon
 absl::StatusOr<std::vector<v1::FriendTags>> IdentityStore::FriendIdsWithTags(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::FriendTags>> {
     std::vector<v1::FriendTags> friends;
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : pg::Exec(
+             tx,
              "SELECT f.friend_id, coalesce((SELECT array_agg(m.tag_id ORDER BY m.tag_id) FROM "
              "identity.tag_members m WHERE m.user_id = f.user_id AND m.friend_id = f.friend_id), "
              "'{}') "

@@ -258,36 +258,36 @@ absl::Status ConversationNotFound() {
 absl::Status MessageNotFound() { return NotFound("MESSAGE_NOT_FOUND", "no such message"); }
 
 absl::StatusOr<v1::Conversation> ViewIn(pqxx::work& tx, int64_t user_id, int64_t conversation_id) {
-  auto rows = tx.exec_params(kViewSelect + "WHERE m.user_id = $1 AND m.conversation_id = $2",
-                             user_id, conversation_id);
+  auto rows = pg::Exec(tx, kViewSelect + "WHERE m.user_id = $1 AND m.conversation_id = $2", user_id,
+                       conversation_id);
   if (rows.empty()) return ConversationNotFound();
   return ViewFromRow(rows[0]);
 }
 
 int64_t BadgeIn(pqxx::work& tx, int64_t user_id) {
-  return tx.exec_params1(kBadge, user_id)[0].as<int64_t>();
+  return pg::Exec1(tx, kBadge, user_id)[0].as<int64_t>();
 }
 
 std::vector<int64_t> CurrentMembersIn(pqxx::work& tx, int64_t conversation_id) {
   std::vector<int64_t> members;
-  for (const auto& row : tx.exec_params(kCurrentMembers, conversation_id)) {
+  for (const auto& row : pg::Exec(tx, kCurrentMembers, conversation_id)) {
     members.push_back(row[0].as<int64_t>());
   }
   return members;
 }
 
 absl::StatusOr<v1::Message> MessageIn(pqxx::work& tx, int64_t conversation_id, int64_t seq) {
-  auto rows =
-      tx.exec_params(std::string("SELECT ") + kMessageColumns +
-                         " FROM messaging.messages x WHERE x.conversation_id = $1 AND x.seq = $2",
-                     conversation_id, seq);
+  auto rows = pg::Exec(tx,
+                       std::string("SELECT ") + kMessageColumns +
+                           " FROM messaging.messages x WHERE x.conversation_id = $1 AND x.seq = $2",
+                       conversation_id, seq);
   if (rows.empty()) return MessageNotFound();
   return MessageFromRow(rows[0], 0);
 }
 
 // The refusal for a writer that kSend did not let write.
 absl::Status WriteRefusal(pqxx::work& tx, const NewMessage& message) {
-  auto rows = tx.exec_params(kWriterState, message.conversation_id, message.sender_id);
+  auto rows = pg::Exec(tx, kWriterState, message.conversation_id, message.sender_id);
   if (rows.empty()) return ConversationNotFound();
   const auto& row = rows[0];
   bool system = message.sender_id == 0;
@@ -311,10 +311,10 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   mentioned.erase(std::unique(mentioned.begin(), mentioned.end()), mentioned.end());
   int64_t message_id = ids.Next();
   auto rows =
-      tx.exec_params(kSend, message.conversation_id, message.sender_id, message.client_message_id,
-                     message_id, pqxx::binarystring(Serialize(content)), core::UnixMicros(now),
-                     message.forwarded, PgArray(mentioned), content.mentions().all(),
-                     PgTextArray(IndexTerms(SearchableText(content))), content.reply_to_seq());
+      pg::Exec(tx, kSend, message.conversation_id, message.sender_id, message.client_message_id,
+               message_id, pqxx::binarystring(Serialize(content)), core::UnixMicros(now),
+               message.forwarded, PgArray(mentioned), content.mentions().all(),
+               PgTextArray(IndexTerms(SearchableText(content))), content.reply_to_seq());
   if (rows.empty()) return WriteRefusal(tx, message);
   SendResult result;
   int64_t seq = rows[0][0].as<int64_t>();
@@ -322,8 +322,8 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   if (result.duplicate) {
     PLAZA_ASSIGN_OR_RETURN(result.message, MessageIn(tx, message.conversation_id, seq));
     result.kind = static_cast<v1::ConversationKind>(
-        tx.exec_params1("SELECT kind FROM messaging.conversations WHERE conversation_id = $1",
-                        message.conversation_id)[0]
+        pg::Exec1(tx, "SELECT kind FROM messaging.conversations WHERE conversation_id = $1",
+                  message.conversation_id)[0]
             .as<int>());
     result.member_ids = CurrentMembersIn(tx, message.conversation_id);
     return result;
@@ -359,7 +359,8 @@ struct Membership {
 
 absl::StatusOr<Membership> MembershipIn(pqxx::work& tx, int64_t user_id, int64_t conversation_id,
                                         bool lock = false) {
-  auto rows = tx.exec_params(
+  auto rows = pg::Exec(
+      tx,
       std::string("SELECT c.kind, m.first_visible_seq, " PLAZA_VISIBLE_LAST
                   ", m.cleared_seq, m.last_visible_seq IS NULL, c.closed FROM messaging.members m "
                   "JOIN messaging.conversations c USING (conversation_id) "
@@ -382,8 +383,7 @@ bool Visible(const Membership& membership, int64_t seq) {
 }
 
 void TouchConversation(pqxx::work& tx, v1::ConversationKind kind, int64_t conversation_id) {
-  tx.exec_params(kind == v1::CONVERSATION_KIND_DIRECT ? kTouchDirect : kTouchShared,
-                 conversation_id);
+  pg::Exec(tx, kind == v1::CONVERSATION_KIND_DIRECT ? kTouchDirect : kTouchShared, conversation_id);
 }
 
 // A message the caller sent, locked for changing it in place.
@@ -399,7 +399,7 @@ absl::StatusOr<OwnMessage> LockOwnMessage(pqxx::work& tx, int64_t user_id, int64
                                           int64_t seq) {
   PLAZA_ASSIGN_OR_RETURN(Membership membership, MembershipIn(tx, user_id, conversation_id));
   if (!Visible(membership, seq)) return MessageNotFound();
-  auto rows = tx.exec_params(
+  auto rows = pg::Exec(tx, 
       "SELECT sender_id, " PLAZA_MICROS("sent_at") ", recalled, edit_count, content "
       "FROM messaging.messages WHERE conversation_id = $1 AND seq = $2 FOR UPDATE",
       conversation_id, seq);
@@ -430,33 +430,36 @@ absl::StatusOr<v1::Conversation> MessagingStore::OpenDirect(int64_t user_id, int
   int64_t low = std::min(user_id, peer_user_id);
   int64_t high = std::max(user_id, peer_user_id);
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::Conversation> {
-    auto found = tx.exec_params(
-        "SELECT conversation_id FROM messaging.direct_pairs WHERE low_user_id = $1 AND "
-        "high_user_id = $2",
-        low, high);
+    auto found =
+        pg::Exec(tx,
+                 "SELECT conversation_id FROM messaging.direct_pairs WHERE low_user_id = $1 AND "
+                 "high_user_id = $2",
+                 low, high);
     if (found.empty()) {
       int64_t conversation_id = ids_.Next();
-      tx.exec_params("INSERT INTO messaging.conversations (conversation_id, kind) VALUES ($1, 1)",
-                     conversation_id);
+      pg::Exec(tx, "INSERT INTO messaging.conversations (conversation_id, kind) VALUES ($1, 1)",
+               conversation_id);
       // A concurrent open of the same pair waits here for the other and takes its conversation.
-      auto claimed = tx.exec_params(
+      auto claimed = pg::Exec(
+          tx,
           "INSERT INTO messaging.direct_pairs (low_user_id, high_user_id, conversation_id) "
           "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING conversation_id",
           low, high, conversation_id);
       if (claimed.empty()) {
-        tx.exec_params("DELETE FROM messaging.conversations WHERE conversation_id = $1",
-                       conversation_id);
+        pg::Exec(tx, "DELETE FROM messaging.conversations WHERE conversation_id = $1",
+                 conversation_id);
         return ViewIn(tx, user_id,
-                      tx.exec_params1("SELECT conversation_id FROM messaging.direct_pairs "
-                                      "WHERE low_user_id = $1 AND high_user_id = $2",
-                                      low, high)[0]
+                      pg::Exec1(tx,
+                                "SELECT conversation_id FROM messaging.direct_pairs "
+                                "WHERE low_user_id = $1 AND high_user_id = $2",
+                                low, high)[0]
                           .as<int64_t>());
       }
-      tx.exec_params(
-          "INSERT INTO messaging.members (user_id, conversation_id, kind, peer_user_id, "
-          "first_visible_seq) "
-          "VALUES ($1, $3, 1, $2, 1), ($2, $3, 1, $1, 1)",
-          low, high, conversation_id);
+      pg::Exec(tx,
+               "INSERT INTO messaging.members (user_id, conversation_id, kind, peer_user_id, "
+               "first_visible_seq) "
+               "VALUES ($1, $3, 1, $2, 1), ($2, $3, 1, $1, 1)",
+               low, high, conversation_id);
       return ViewIn(tx, user_id, conversation_id);
     }
     return ViewIn(tx, user_id, found[0][0].as<int64_t>());
@@ -477,11 +480,12 @@ absl::StatusOr<ConversationPage> MessagingStore::ListConversations(int64_t user_
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<ConversationPage> {
     ConversationPage page;
     auto rows =
-        tx.exec_params(kViewSelect +
-                           "WHERE m.user_id = $1 AND ($2 OR c.last_seq > m.hidden_seq) "
-                           "ORDER BY m.pinned DESC, c.last_message_at DESC, c.conversation_id DESC "
-                           "OFFSET $3 LIMIT $4",
-                       user_id, include_hidden, offset, page_size + 1);
+        pg::Exec(tx,
+                 kViewSelect +
+                     "WHERE m.user_id = $1 AND ($2 OR c.last_seq > m.hidden_seq) "
+                     "ORDER BY m.pinned DESC, c.last_message_at DESC, c.conversation_id DESC "
+                     "OFFSET $3 LIMIT $4",
+                 user_id, include_hidden, offset, page_size + 1);
     for (const auto& row : rows) page.conversations.push_back(ViewFromRow(row));
     if (page.conversations.size() > static_cast<size_t>(page_size)) {
       page.conversations.pop_back();
@@ -495,7 +499,7 @@ absl::StatusOr<ConversationPage> MessagingStore::ListConversations(int64_t user_
 absl::StatusOr<MessagingStore::WriteAccess> MessagingStore::CheckWriteAccess(
     int64_t user_id, int64_t conversation_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<WriteAccess> {
-    auto rows = tx.exec_params(kWriterState, conversation_id, user_id);
+    auto rows = pg::Exec(tx, kWriterState, conversation_id, user_id);
     if (rows.empty() || !rows[0][3].as<bool>()) return ConversationNotFound();
     const auto& row = rows[0];
     if (row[1].as<bool>()) {
@@ -536,8 +540,8 @@ absl::StatusOr<std::vector<v1::Message>> MessagingStore::History(int64_t user_id
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Message>> {
     PLAZA_RETURN_IF_ERROR(MembershipIn(tx, user_id, conversation_id).status());
     auto rows =
-        tx.exec_params(kVisibleMessages + "AND ($3 = 0 OR x.seq < $3) ORDER BY x.seq DESC LIMIT $4",
-                       user_id, conversation_id, before_seq, page_size + 1);
+        pg::Exec(tx, kVisibleMessages + "AND ($3 = 0 OR x.seq < $3) ORDER BY x.seq DESC LIMIT $4",
+                 user_id, conversation_id, before_seq, page_size + 1);
     std::vector<v1::Message> messages;
     for (const auto& row : rows) messages.push_back(MessageFromRow(row, 0));
     has_more = messages.size() > static_cast<size_t>(page_size);
@@ -551,8 +555,8 @@ absl::StatusOr<std::vector<v1::Message>> MessagingStore::VisibleMessages(
     int64_t user_id, int64_t conversation_id, const std::vector<int64_t>& seqs) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Message>> {
     PLAZA_RETURN_IF_ERROR(MembershipIn(tx, user_id, conversation_id).status());
-    auto rows = tx.exec_params(kVisibleMessages + "AND x.seq = ANY ($3::bigint[])", user_id,
-                               conversation_id, PgArray(seqs));
+    auto rows = pg::Exec(tx, kVisibleMessages + "AND x.seq = ANY ($3::bigint[])", user_id,
+                         conversation_id, PgArray(seqs));
     std::map<int64_t, v1::Message> by_seq;
     for (const auto& row : rows) {
       v1::Message message = MessageFromRow(row, 0);
@@ -579,10 +583,10 @@ absl::StatusOr<SyncPage> MessagingStore::Sync(int64_t user_id, const SyncCursor&
                 ? tx.exec1("SELECT pg_current_snapshot()::text")[0].as<std::string>()
                 : cursor.until;
         bool full = cursor.since.empty();
-        auto changed = full ? tx.exec_params(kAllConversations, user_id, until,
-                                             cursor.after_conversation_id, page_size + 1)
-                            : tx.exec_params(kChangedConversations, user_id, cursor.since, until,
-                                             cursor.after_conversation_id, page_size + 1);
+        auto changed = full ? pg::Exec(tx, kAllConversations, user_id, until,
+                                       cursor.after_conversation_id, page_size + 1)
+                            : pg::Exec(tx, kChangedConversations, user_id, cursor.since, until,
+                                       cursor.after_conversation_id, page_size + 1);
         std::vector<int64_t> ids;
         for (const auto& row : changed) ids.push_back(row[0].as<int64_t>());
         page.has_more = ids.size() > static_cast<size_t>(page_size);
@@ -590,7 +594,8 @@ absl::StatusOr<SyncPage> MessagingStore::Sync(int64_t user_id, const SyncCursor&
 
         std::map<int64_t, v1::ConversationChanges> by_id;
         if (!ids.empty()) {
-          for (const auto& row : tx.exec_params(
+          for (const auto& row : pg::Exec(
+                   tx,
                    kViewSelect + "WHERE m.user_id = $1 AND m.conversation_id = ANY ($2::bigint[])",
                    user_id, PgArray(ids))) {
             v1::Conversation view = ViewFromRow(row);
@@ -603,12 +608,12 @@ absl::StatusOr<SyncPage> MessagingStore::Sync(int64_t user_id, const SyncCursor&
         } else if (!ids.empty()) {
           std::string id_array = PgArray(ids);
           for (const auto& row :
-               tx.exec_params(kChangedMessages, user_id, cursor.since, until, id_array)) {
+               pg::Exec(tx, kChangedMessages, user_id, cursor.since, until, id_array)) {
             v1::Message message = MessageFromRow(row, 0);
             *by_id[message.conversation_id()].add_messages() = std::move(message);
           }
           for (const auto& row :
-               tx.exec_params(kChangedDeletions, user_id, cursor.since, until, id_array)) {
+               pg::Exec(tx, kChangedDeletions, user_id, cursor.since, until, id_array)) {
             by_id[row[0].as<int64_t>()].add_deleted_seqs(row[1].as<int64_t>());
           }
           for (auto& [id, changes] : by_id) {
@@ -617,8 +622,8 @@ absl::StatusOr<SyncPage> MessagingStore::Sync(int64_t user_id, const SyncCursor&
             changes.clear_messages();
             changes.clear_deleted_seqs();
             changes.set_reset(true);
-            auto rows = tx.exec_params(kVisibleMessages + "ORDER BY x.seq DESC LIMIT $3", user_id,
-                                       id, kResetPageSize);
+            auto rows = pg::Exec(tx, kVisibleMessages + "ORDER BY x.seq DESC LIMIT $3", user_id, id,
+                                 kResetPageSize);
             for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
               *changes.add_messages() = MessageFromRow(*row, 0);
             }
@@ -642,7 +647,8 @@ absl::StatusOr<SyncPage> MessagingStore::Sync(int64_t user_id, const SyncCursor&
 absl::StatusOr<ViewChange> MessagingStore::MarkRead(int64_t user_id, int64_t conversation_id,
                                                     int64_t read_seq) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<ViewChange> {
-    auto moved = tx.exec_params(
+    auto moved = pg::Exec(
+        tx,
         "UPDATE messaging.members m SET read_seq = least($3, " PLAZA_VISIBLE_LAST
         "), "
         "written_xid = pg_current_xact_id() FROM messaging.conversations c "
@@ -656,7 +662,8 @@ absl::StatusOr<ViewChange> MessagingStore::MarkRead(int64_t user_id, int64_t con
     if (!moved.empty() && moved[0][1].as<int>() == v1::CONVERSATION_KIND_DIRECT) {
       int64_t peer = moved[0][2].as<int64_t>();
       // The peer sees it only if both share read receipts.
-      auto shared = tx.exec_params(
+      auto shared = pg::Exec(
+          tx,
           "UPDATE messaging.members SET peer_read_seq = $3, written_xid = pg_current_xact_id() "
           "WHERE user_id = $1 AND conversation_id = $2 AND peer_read_seq < $3 AND "
           "(SELECT count(*) FROM messaging.user_settings WHERE user_id IN ($1, $4) AND "
@@ -679,15 +686,15 @@ absl::StatusOr<ChangedMessage> MessagingStore::Recall(int64_t user_id, int64_t c
       return FailedPrecondition("RECALL_WINDOW_PASSED",
                                 "messages can be recalled within 2 minutes");
     }
-    tx.exec_params(
+    pg::Exec(
+        tx,
         "UPDATE messaging.messages SET recalled = true, content = ''::bytea, search_terms = NULL, "
         "mentioned_user_ids = '{}', mentions_all = false, written_xid = pg_current_xact_id() "
         "WHERE conversation_id = $1 AND seq = $2",
         conversation_id, seq);
     // The content is gone for everyone, earlier texts included.
-    tx.exec_params(
-        "DELETE FROM messaging.message_revisions WHERE conversation_id = $1 AND seq = $2",
-        conversation_id, seq);
+    pg::Exec(tx, "DELETE FROM messaging.message_revisions WHERE conversation_id = $1 AND seq = $2",
+             conversation_id, seq);
     TouchConversation(tx, own.membership.kind, conversation_id);
     ChangedMessage changed;
     PLAZA_ASSIGN_OR_RETURN(changed.message, MessageIn(tx, conversation_id, seq));
@@ -705,20 +712,21 @@ absl::StatusOr<ChangedMessage> MessagingStore::Edit(int64_t user_id, int64_t con
       return FailedPrecondition("EDIT_WINDOW_PASSED", "messages can be edited within 15 minutes");
     }
     int64_t now = core::UnixMicros(clock_.Now());
-    tx.exec_params(
-        "INSERT INTO messaging.message_revisions (conversation_id, seq, edit_number, content, "
-        "replaced_at) "
-        "VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1e6))",
-        conversation_id, seq, own.edit_count + 1, pqxx::binarystring(Serialize(own.content)), now);
+    pg::Exec(tx,
+             "INSERT INTO messaging.message_revisions (conversation_id, seq, edit_number, content, "
+             "replaced_at) "
+             "VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1e6))",
+             conversation_id, seq, own.edit_count + 1, pqxx::binarystring(Serialize(own.content)),
+             now);
     v1::MessageContent edited = own.content;
     *edited.mutable_text() = text;
-    tx.exec_params(
-        "UPDATE messaging.messages SET content = $3, edit_count = edit_count + 1, "
-        "edited_at = to_timestamp($4::double precision / 1e6), search_terms = CASE WHEN "
-        "cardinality($5::text[]) = 0 THEN NULL ELSE array_to_tsvector($5::text[]) END, "
-        "written_xid = pg_current_xact_id() WHERE conversation_id = $1 AND seq = $2",
-        conversation_id, seq, pqxx::binarystring(Serialize(edited)), now,
-        PgTextArray(IndexTerms(SearchableText(edited))));
+    pg::Exec(tx,
+             "UPDATE messaging.messages SET content = $3, edit_count = edit_count + 1, "
+             "edited_at = to_timestamp($4::double precision / 1e6), search_terms = CASE WHEN "
+             "cardinality($5::text[]) = 0 THEN NULL ELSE array_to_tsvector($5::text[]) END, "
+             "written_xid = pg_current_xact_id() WHERE conversation_id = $1 AND seq = $2",
+             conversation_id, seq, pqxx::binarystring(Serialize(edited)), now,
+             PgTextArray(IndexTerms(SearchableText(edited))));
     TouchConversation(tx, own.membership.kind, conversation_id);
     ChangedMessage changed;
     PLAZA_ASSIGN_OR_RETURN(changed.message, MessageIn(tx, conversation_id, seq));
@@ -733,10 +741,10 @@ absl::StatusOr<std::vector<v1::MessageRevision>> MessagingStore::EditHistory(
     PLAZA_ASSIGN_OR_RETURN(Membership membership, MembershipIn(tx, user_id, conversation_id));
     if (!Visible(membership, seq)) return MessageNotFound();
     std::vector<v1::MessageRevision> revisions;
-    for (const auto& row :
-         tx.exec_params("SELECT edit_number, content FROM messaging.message_revisions "
-                        "WHERE conversation_id = $1 AND seq = $2 ORDER BY edit_number",
-                        conversation_id, seq)) {
+    for (const auto& row : pg::Exec(tx,
+                                    "SELECT edit_number, content FROM messaging.message_revisions "
+                                    "WHERE conversation_id = $1 AND seq = $2 ORDER BY edit_number",
+                                    conversation_id, seq)) {
       v1::MessageRevision revision;
       revision.set_edit_number(row[0].as<int>());
       pqxx::binarystring content(row[1]);
@@ -754,11 +762,11 @@ absl::StatusOr<ViewChange> MessagingStore::DeleteForUser(int64_t user_id, int64_
     for (int64_t seq : seqs) {
       if (!Visible(membership, seq)) return MessageNotFound();
     }
-    tx.exec_params(
-        "INSERT INTO messaging.deleted_messages (user_id, conversation_id, seq) "
-        "SELECT $1, $2, s FROM unnest($3::bigint[]) s ON CONFLICT DO NOTHING",
-        user_id, conversation_id, PgArray(seqs));
-    tx.exec_params(kTouchMember, user_id, conversation_id);
+    pg::Exec(tx,
+             "INSERT INTO messaging.deleted_messages (user_id, conversation_id, seq) "
+             "SELECT $1, $2, s FROM unnest($3::bigint[]) s ON CONFLICT DO NOTHING",
+             user_id, conversation_id, PgArray(seqs));
+    pg::Exec(tx, kTouchMember, user_id, conversation_id);
     ViewChange change;
     PLAZA_ASSIGN_OR_RETURN(change.conversation, ViewIn(tx, user_id, conversation_id));
     change.total_unread = BadgeIn(tx, user_id);
@@ -773,7 +781,8 @@ absl::StatusOr<ViewChange> MessagingStore::UpdateSettings(int64_t user_id, int64
   // -1 leaves a setting as it is.
   auto flag = [](std::optional<bool> value) { return value ? (*value ? 1 : 0) : -1; };
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<ViewChange> {
-    auto updated = tx.exec_params(
+    auto updated = pg::Exec(
+        tx,
         "UPDATE messaging.members m SET muted = CASE $3::int WHEN -1 THEN m.muted ELSE $3 = 1 END, "
         "pinned = CASE $4::int WHEN -1 THEN m.pinned ELSE $4 = 1 END, "
         "hidden_seq = CASE $5::int WHEN -1 THEN m.hidden_seq WHEN 1 THEN c.last_seq ELSE -1 END, "
@@ -790,7 +799,8 @@ absl::StatusOr<ViewChange> MessagingStore::UpdateSettings(int64_t user_id, int64
 
 absl::StatusOr<ViewChange> MessagingStore::ClearHistory(int64_t user_id, int64_t conversation_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<ViewChange> {
-    auto updated = tx.exec_params(
+    auto updated = pg::Exec(
+        tx,
         "UPDATE messaging.members m SET cleared_seq = " PLAZA_VISIBLE_LAST
         ", read_seq = greatest(m.read_seq, " PLAZA_VISIBLE_LAST
         "), written_xid = pg_current_xact_id() FROM messaging.conversations c "
@@ -820,7 +830,8 @@ absl::StatusOr<std::vector<v1::Message>> MessagingStore::Search(int64_t user_id,
                                                                 int64_t conversation_id,
                                                                 int32_t offset, int32_t limit) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Message>> {
-    auto rows = tx.exec_params(
+    auto rows = pg::Exec(
+        tx,
         std::string("SELECT ") + kMessageColumns +
             " FROM messaging.members m JOIN messaging.messages x ON x.conversation_id = "
             "m.conversation_id "
@@ -843,8 +854,8 @@ absl::StatusOr<std::vector<v1::Message>> MessagingStore::Search(int64_t user_id,
 absl::StatusOr<v1::MessagingSettings> MessagingStore::GetSettings(int64_t user_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<v1::MessagingSettings> {
     v1::MessagingSettings settings;
-    auto rows = tx.exec_params(
-        "SELECT read_receipts FROM messaging.user_settings WHERE user_id = $1", user_id);
+    auto rows = pg::Exec(tx, "SELECT read_receipts FROM messaging.user_settings WHERE user_id = $1",
+                         user_id);
     if (!rows.empty()) settings.set_read_receipts(rows[0][0].as<bool>());
     return settings;
   });
@@ -852,12 +863,13 @@ absl::StatusOr<v1::MessagingSettings> MessagingStore::GetSettings(int64_t user_i
 
 absl::Status MessagingStore::PutSettings(int64_t user_id, const v1::MessagingSettings& settings) {
   return pool_.Transact([&](pqxx::work& tx) {
-    tx.exec_params(
-        "INSERT INTO messaging.user_settings (user_id, read_receipts) VALUES ($1, $2) "
-        "ON CONFLICT (user_id) DO UPDATE SET read_receipts = excluded.read_receipts",
-        user_id, settings.read_receipts());
+    pg::Exec(tx,
+             "INSERT INTO messaging.user_settings (user_id, read_receipts) VALUES ($1, $2) "
+             "ON CONFLICT (user_id) DO UPDATE SET read_receipts = excluded.read_receipts",
+             user_id, settings.read_receipts());
     // Receipts show (or stop showing) in both members' views of the user's direct conversations.
-    tx.exec_params(
+    pg::Exec(
+        tx,
         "UPDATE messaging.members SET written_xid = pg_current_xact_id() WHERE conversation_id IN "
         "(SELECT conversation_id FROM messaging.members WHERE user_id = $1 AND kind = 1)",
         user_id);
@@ -875,7 +887,8 @@ struct SharedConversation {
 };
 
 absl::StatusOr<SharedConversation> LockShared(pqxx::work& tx, int64_t conversation_id) {
-  auto rows = tx.exec_params(
+  auto rows = pg::Exec(
+      tx,
       "SELECT kind, last_seq, closed FROM messaging.conversations WHERE conversation_id = $1 FOR "
       "UPDATE",
       conversation_id);
@@ -905,22 +918,24 @@ absl::Status MessagingStore::CreateConversation(int64_t conversation_id, v1::Con
                                                 std::optional<v1::Message>& posted) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     posted.reset();
-    auto created = tx.exec_params(
-        "INSERT INTO messaging.conversations (conversation_id, kind) VALUES ($1, $2) "
-        "ON CONFLICT DO NOTHING RETURNING 1",
-        conversation_id, static_cast<int>(kind));
+    auto created =
+        pg::Exec(tx,
+                 "INSERT INTO messaging.conversations (conversation_id, kind) VALUES ($1, $2) "
+                 "ON CONFLICT DO NOTHING RETURNING 1",
+                 conversation_id, static_cast<int>(kind));
     if (created.empty()) {
-      auto existing = tx.exec_params1(
-          "SELECT kind FROM messaging.conversations WHERE conversation_id = $1", conversation_id);
+      auto existing =
+          pg::Exec1(tx, "SELECT kind FROM messaging.conversations WHERE conversation_id = $1",
+                    conversation_id);
       if (existing[0].as<int>() != kind) {
         return AlreadyExists("CONVERSATION_EXISTS", "a different conversation has that id");
       }
       return absl::OkStatus();  // a retried create
     }
-    tx.exec_params(
-        "INSERT INTO messaging.members (user_id, conversation_id, kind, first_visible_seq) "
-        "SELECT u, $2, $3, 1 FROM unnest($1::bigint[]) u",
-        PgArray(member_ids), conversation_id, static_cast<int>(kind));
+    pg::Exec(tx,
+             "INSERT INTO messaging.members (user_id, conversation_id, kind, first_visible_seq) "
+             "SELECT u, $2, $3, 1 FROM unnest($1::bigint[]) u",
+             PgArray(member_ids), conversation_id, static_cast<int>(kind));
     if (notice) {
       PLAZA_ASSIGN_OR_RETURN(SendResult sent,
                              SendIn(tx, ids_, clock_.Now(), Notice(conversation_id, 1, *notice)));
@@ -942,7 +957,8 @@ absl::StatusOr<MembershipChange> MessagingStore::AddMembers(
     // out of their reach.
     int64_t first = conversation.last_seq + 1;
     MembershipChange change;
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : pg::Exec(
+             tx,
              "INSERT INTO messaging.members (user_id, conversation_id, kind, first_visible_seq, "
              "read_seq) "
              "SELECT u, $2, $3, $4::bigint, $4::bigint - 1 FROM unnest($1::bigint[]) u "
@@ -974,7 +990,8 @@ absl::StatusOr<MembershipChange> MessagingStore::RemoveMembers(
     PLAZA_ASSIGN_OR_RETURN(SharedConversation conversation, LockShared(tx, conversation_id));
     MembershipChange change;
     change.seq = conversation.last_seq;
-    auto leaving = tx.exec_params(
+    auto leaving = pg::Exec(
+        tx,
         "SELECT user_id FROM messaging.members WHERE conversation_id = $1 AND user_id = ANY "
         "($2::bigint[]) "
         "AND last_visible_seq IS NULL ORDER BY user_id FOR UPDATE",
@@ -992,7 +1009,8 @@ absl::StatusOr<MembershipChange> MessagingStore::RemoveMembers(
       change.notice = std::move(sent.message);
     }
     for (const auto& row : leaving) change.changed_ids.push_back(row[0].as<int64_t>());
-    tx.exec_params(
+    pg::Exec(
+        tx,
         "UPDATE messaging.members SET last_visible_seq = $3, written_xid = pg_current_xact_id() "
         "WHERE conversation_id = $1 AND user_id = ANY ($2::bigint[])",
         conversation_id, PgArray(change.changed_ids), change.seq);
@@ -1015,7 +1033,8 @@ absl::StatusOr<MembershipChange> MessagingStore::Close(
         change.seq = sent.message.seq();
         change.notice = std::move(sent.message);
       }
-      tx.exec_params(
+      pg::Exec(
+          tx,
           "UPDATE messaging.conversations SET closed = true, written_xid = pg_current_xact_id() "
           "WHERE conversation_id = $1",
           conversation_id);

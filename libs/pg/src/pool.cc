@@ -1,9 +1,10 @@
 #include "plaza/pg/pool.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
 #include <random>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 namespace plaza::pg {
 namespace {
@@ -174,10 +175,18 @@ absl::Status Pool::Run(const std::function<absl::Status(pqxx::work&)>& body, Iso
 }
 
 absl::Status Pool::Ping() {
-  return Run([](pqxx::work& tx) {
-    tx.exec("SELECT 1");
-    return absl::OkStatus();
-  }, Isolation::kReadCommitted);
+  return Run(
+      [](pqxx::work& tx) {
+        tx.exec("SELECT 1");
+        return absl::OkStatus();
+      },
+      Isolation::kReadCommitted);
+}
+
+std::string StatementName(const std::string& sql) {
+  char name[32];
+  std::snprintf(name, sizeof name, "plaza_%016zx", std::hash<std::string>()(sql));
+  return name;
 }
 
 }  // namespace plaza::pg

@@ -15,11 +15,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "plaza/core/status.h"
@@ -35,6 +34,9 @@ struct PoolOptions {
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+
+// "plaza_<hex>" from a hash of `sql`.
+std::string StatementName(const std::string& sql);
 
 class Pool {
  public:
@@ -75,6 +77,25 @@ class Pool {
   int open_ = 0;  // idle + leased
   bool closed_ = false;
 };
+
+// Runs `sql` as a prepared statement of the transaction's connection: parsed and planned once
+// per connection, not on every call (which is most of a short statement's cost). Statements
+// are named by a hash of their text, so any store may call this with constant SQL; a statement
+// is registered with the server on its first use on a connection and survives rollbacks.
+template <typename... Args>
+pqxx::result Exec(pqxx::work& tx, const std::string& sql, Args&&... args) {
+  std::string name = StatementName(sql);
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+// Exec for statements that return exactly one row; throws pqxx::unexpected_rows otherwise.
+template <typename... Args>
+pqxx::row Exec1(pqxx::work& tx, const std::string& sql, Args&&... args) {
+  std::string name = StatementName(sql);
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared1(name, std::forward<Args>(args)...);
+}
 
 template <typename Body>
 auto Pool::Transact(Body&& body, Isolation isolation) -> std::invoke_result_t<Body, pqxx::work&> {
