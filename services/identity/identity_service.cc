@@ -1,9 +1,9 @@
 #include "services/identity/identity_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 #include "plaza/core/status.h"
 #include "plaza/core/text.h"
@@ -45,7 +45,8 @@ absl::Status ValidateOtherUser(const rpc::Caller& caller, int64_t user_id) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateTag(const std::string& name, const google::protobuf::RepeatedField<int64_t>& ids,
+absl::Status ValidateTag(const std::string& name,
+                         const google::protobuf::RepeatedField<int64_t>& ids,
                          std::vector<int64_t>& members) {
   PLAZA_RETURN_IF_ERROR(core::ValidateText("tag_name", name, 1, 32));
   if (ids.size() > kMaxTagMembers) {
@@ -88,7 +89,8 @@ v1::SessionTokens IdentityService::MintAccess(int64_t user_id, const std::string
   return tokens;
 }
 
-absl::StatusOr<v1::SessionTokens> IdentityService::OpenSession(int64_t user_id, const v1::Device& device) {
+absl::StatusOr<v1::SessionTokens> IdentityService::OpenSession(int64_t user_id,
+                                                               const v1::Device& device) {
   std::string refresh_token = auth::RandomToken(32);
   PLAZA_ASSIGN_OR_RETURN(auto session,
                          deps_.store.CreateSession(user_id, device, auth::Sha256Hex(refresh_token),
@@ -111,7 +113,8 @@ void IdentityService::PublishRevocations(int64_t user_id, const std::vector<int6
 }
 
 absl::Status IdentityService::CheckSessionActive(const rpc::Caller& caller) {
-  PLAZA_ASSIGN_OR_RETURN(bool active, deps_.store.IsSessionActive(caller.user_id, caller.session_id));
+  PLAZA_ASSIGN_OR_RETURN(bool active,
+                         deps_.store.IsSessionActive(caller.user_id, caller.session_id));
   if (!active) return Unauthenticated("SESSION_REVOKED", "this session has ended; log in again");
   return absl::OkStatus();
 }
@@ -135,7 +138,8 @@ grpc::Status IdentityService::RequestCode(grpc::ServerContext* context,
   });
 }
 
-grpc::Status IdentityService::Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
+grpc::Status IdentityService::Register(grpc::ServerContext* context,
+                                       const v1::RegisterRequest* request,
                                        v1::RegisterResponse* response) {
   return rpc::Handle(context, [&]() -> absl::Status {
     PLAZA_ASSIGN_OR_RETURN(std::string phone, NormalizePhone(request->phone()));
@@ -147,10 +151,11 @@ grpc::Status IdentityService::Register(grpc::ServerContext* context, const v1::R
     // Checked before the code is spent, so a mistaken Register leaves the code for Login.
     PLAZA_ASSIGN_OR_RETURN(auto existing, deps_.store.FindByPhone(phone));
     if (existing) {
-      return AlreadyExists("PHONE_TAKEN", "this phone number already has an account; log in instead");
+      return AlreadyExists("PHONE_TAKEN",
+                           "this phone number already has an account; log in instead");
     }
-    PLAZA_ASSIGN_OR_RETURN(CodeVerdict verdict,
-                           deps_.store.ConsumeLoginCode(phone, LoginCodeHash(phone, request->code())));
+    PLAZA_ASSIGN_OR_RETURN(CodeVerdict verdict, deps_.store.ConsumeLoginCode(
+                                                    phone, LoginCodeHash(phone, request->code())));
     PLAZA_RETURN_IF_ERROR(CodeVerdictError(verdict));
     NewAccount account{phone, PhoneHash(phone), request->display_name(), std::nullopt};
     if (!request->password().empty()) {
@@ -182,15 +187,18 @@ grpc::Status IdentityService::Login(grpc::ServerContext* context, const v1::Logi
     }
     PLAZA_RETURN_IF_ERROR(Limit(kLoginPerIp, rpc::ClientIpOf(*context)));
     PLAZA_ASSIGN_OR_RETURN(auto account, deps_.store.FindByPhone(phone));
-    if (!account) return NotFound("ACCOUNT_NOT_FOUND", "no account uses this phone number; register first");
+    if (!account)
+      return NotFound("ACCOUNT_NOT_FOUND", "no account uses this phone number; register first");
     if (request->credential_case() == v1::LoginRequest::kCode) {
-      PLAZA_ASSIGN_OR_RETURN(CodeVerdict verdict,
-                             deps_.store.ConsumeLoginCode(phone, LoginCodeHash(phone, request->code())));
+      PLAZA_ASSIGN_OR_RETURN(
+          CodeVerdict verdict,
+          deps_.store.ConsumeLoginCode(phone, LoginCodeHash(phone, request->code())));
       PLAZA_RETURN_IF_ERROR(CodeVerdictError(verdict));
     } else {
       PLAZA_RETURN_IF_ERROR(Limit(kPasswordPerPhone, phone));
       if (!account->password_hash) {
-        return FailedPrecondition("PASSWORD_NOT_SET", "this account has no password; log in with a code");
+        return FailedPrecondition("PASSWORD_NOT_SET",
+                                  "this account has no password; log in with a code");
       }
       if (!auth::VerifySecret(*account->password_hash, request->password())) {
         return Unauthenticated("WRONG_PASSWORD", "the phone number or password is wrong");
@@ -212,20 +220,22 @@ grpc::Status IdentityService::RefreshSession(grpc::ServerContext* context,
       return InvalidArgument("REFRESH_TOKEN_INVALID", "refresh_token is missing or malformed");
     }
     std::string next = auth::RandomToken(32);
-    PLAZA_ASSIGN_OR_RETURN(RefreshResult result,
-                           deps_.store.RotateRefreshToken(auth::Sha256Hex(presented), auth::Sha256Hex(next),
-                                                          deps_.clock.Now() + options_.refresh_token_ttl));
+    PLAZA_ASSIGN_OR_RETURN(
+        RefreshResult result,
+        deps_.store.RotateRefreshToken(auth::Sha256Hex(presented), auth::Sha256Hex(next),
+                                       deps_.clock.Now() + options_.refresh_token_ttl));
     switch (result.outcome) {
       case RefreshOutcome::kRotated:
         break;
       case RefreshOutcome::kReused:
-        spdlog::warn("refresh token reused; session {} of user {} revoked", result.session.session_id,
-                     result.session.user_id);
+        spdlog::warn("refresh token reused; session {} of user {} revoked",
+                     result.session.session_id, result.session.user_id);
         PublishRevocations(result.session.user_id, {result.session.session_id});
         return Unauthenticated("REFRESH_TOKEN_REUSED",
                                "this refresh token was already used; the session has been ended");
       case RefreshOutcome::kUnknown:
-        return Unauthenticated("REFRESH_TOKEN_INVALID", "the refresh token is not valid; log in again");
+        return Unauthenticated("REFRESH_TOKEN_INVALID",
+                               "the refresh token is not valid; log in again");
     }
     *response->mutable_tokens() =
         MintAccess(result.session.user_id, result.session.device_id, result.session.session_id);
@@ -237,7 +247,8 @@ grpc::Status IdentityService::RefreshSession(grpc::ServerContext* context,
 grpc::Status IdentityService::Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
                                      v1::LogoutResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
-    if (request->session_id() < 0) return InvalidArgument("SESSION_ID_INVALID", "session_id must not be negative");
+    if (request->session_id() < 0)
+      return InvalidArgument("SESSION_ID_INVALID", "session_id must not be negative");
     int64_t session_id = request->session_id() == 0 ? caller.session_id : request->session_id();
     PLAZA_RETURN_IF_ERROR(deps_.store.RevokeSession(caller.user_id, session_id));
     PublishRevocations(caller.user_id, {session_id});
@@ -250,14 +261,16 @@ grpc::Status IdentityService::LogoutOtherSessions(grpc::ServerContext* context,
                                                   v1::LogoutOtherSessionsResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(CheckSessionActive(caller));
-    PLAZA_ASSIGN_OR_RETURN(auto ended, deps_.store.RevokeOtherSessions(caller.user_id, caller.session_id));
+    PLAZA_ASSIGN_OR_RETURN(auto ended,
+                           deps_.store.RevokeOtherSessions(caller.user_id, caller.session_id));
     PublishRevocations(caller.user_id, ended);
     response->set_ended_count(static_cast<int32_t>(ended.size()));
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::ListSessions(grpc::ServerContext* context, const v1::ListSessionsRequest*,
+grpc::Status IdentityService::ListSessions(grpc::ServerContext* context,
+                                           const v1::ListSessionsRequest*,
                                            v1::ListSessionsResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(CheckSessionActive(caller));
@@ -270,7 +283,8 @@ grpc::Status IdentityService::ListSessions(grpc::ServerContext* context, const v
   });
 }
 
-grpc::Status IdentityService::SetPassword(grpc::ServerContext* context, const v1::SetPasswordRequest* request,
+grpc::Status IdentityService::SetPassword(grpc::ServerContext* context,
+                                          const v1::SetPasswordRequest* request,
                                           v1::SetPasswordResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidatePassword(request->new_password()));
@@ -288,7 +302,8 @@ grpc::Status IdentityService::SetPassword(grpc::ServerContext* context, const v1
   });
 }
 
-grpc::Status IdentityService::GetMyProfile(grpc::ServerContext* context, const v1::GetMyProfileRequest*,
+grpc::Status IdentityService::GetMyProfile(grpc::ServerContext* context,
+                                           const v1::GetMyProfileRequest*,
                                            v1::GetMyProfileResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_ASSIGN_OR_RETURN(Account account, deps_.store.GetAccount(caller.user_id));
@@ -298,22 +313,26 @@ grpc::Status IdentityService::GetMyProfile(grpc::ServerContext* context, const v
     response->set_has_password(account.password_hash.has_value());
     if (account.plaza_id_changed_at) {
       auto next = *account.plaza_id_changed_at + kPlazaIdChangeInterval;
-      if (next > deps_.clock.Now()) SetTimestamp(response->mutable_plaza_id_next_change_time(), next);
+      if (next > deps_.clock.Now())
+        SetTimestamp(response->mutable_plaza_id_next_change_time(), next);
     }
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
+grpc::Status IdentityService::GetProfile(grpc::ServerContext* context,
+                                         const v1::GetProfileRequest* request,
                                          v1::GetProfileResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateUserId(request->user_id()));
-    PLAZA_ASSIGN_OR_RETURN(Relation relation, deps_.store.GetRelation(caller.user_id, request->user_id()));
+    PLAZA_ASSIGN_OR_RETURN(Relation relation,
+                           deps_.store.GetRelation(caller.user_id, request->user_id()));
     if (relation.other_blocked_user) return NotFound("USER_NOT_FOUND", "no such user");
     PLAZA_ASSIGN_OR_RETURN(Account account, deps_.store.GetAccount(request->user_id()));
     *response->mutable_profile() = account.profile;
     if (relation.are_friends) {
-      PLAZA_ASSIGN_OR_RETURN(v1::Friend friend_, deps_.store.GetFriend(caller.user_id, request->user_id()));
+      PLAZA_ASSIGN_OR_RETURN(v1::Friend friend_,
+                             deps_.store.GetFriend(caller.user_id, request->user_id()));
       response->set_is_friend(true);
       response->set_remark(friend_.remark());
     }
@@ -354,11 +373,13 @@ grpc::Status IdentityService::UpdateProfile(grpc::ServerContext* context,
   });
 }
 
-grpc::Status IdentityService::SetPlazaId(grpc::ServerContext* context, const v1::SetPlazaIdRequest* request,
+grpc::Status IdentityService::SetPlazaId(grpc::ServerContext* context,
+                                         const v1::SetPlazaIdRequest* request,
                                          v1::SetPlazaIdResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidatePlazaId(request->plaza_id()));
-    PLAZA_ASSIGN_OR_RETURN(Account account, deps_.store.SetPlazaId(caller.user_id, request->plaza_id()));
+    PLAZA_ASSIGN_OR_RETURN(Account account,
+                           deps_.store.SetPlazaId(caller.user_id, request->plaza_id()));
     *response->mutable_profile() = account.profile;
     SetTimestamp(response->mutable_next_change_time(),
                  account.plaza_id_changed_at.value_or(deps_.clock.Now()) + kPlazaIdChangeInterval);
@@ -377,7 +398,8 @@ grpc::Status IdentityService::UpdatePrivacySettings(grpc::ServerContext* context
   });
 }
 
-grpc::Status IdentityService::SearchUser(grpc::ServerContext* context, const v1::SearchUserRequest* request,
+grpc::Status IdentityService::SearchUser(grpc::ServerContext* context,
+                                         const v1::SearchUserRequest* request,
                                          v1::SearchUserResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     const std::string& query = request->query();
@@ -408,10 +430,9 @@ grpc::Status IdentityService::SearchUser(grpc::ServerContext* context, const v1:
   });
 }
 
-absl::StatusOr<FriendRequestResult> IdentityService::RequestFriendship(const rpc::Caller& caller,
-                                                                       int64_t user_id,
-                                                                       const std::string& greeting,
-                                                                       v1::FriendRequestSource source) {
+absl::StatusOr<FriendRequestResult> IdentityService::RequestFriendship(
+    const rpc::Caller& caller, int64_t user_id, const std::string& greeting,
+    v1::FriendRequestSource source) {
   PLAZA_RETURN_IF_ERROR(ValidateOtherUser(caller, user_id));
   PLAZA_RETURN_IF_ERROR(core::ValidateText("greeting", greeting, 0, 100));
   if (!v1::FriendRequestSource_IsValid(source)) {
@@ -432,8 +453,9 @@ grpc::Status IdentityService::SendFriendRequest(grpc::ServerContext* context,
                                                 const v1::SendFriendRequestRequest* request,
                                                 v1::SendFriendRequestResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
-    PLAZA_ASSIGN_OR_RETURN(FriendRequestResult result,
-                           RequestFriendship(caller, request->user_id(), request->greeting(), request->source()));
+    PLAZA_ASSIGN_OR_RETURN(
+        FriendRequestResult result,
+        RequestFriendship(caller, request->user_id(), request->greeting(), request->source()));
     *response->mutable_request() = std::move(result.request);
     response->set_became_friends(result.became_friends);
     return absl::OkStatus();
@@ -451,10 +473,13 @@ grpc::Status IdentityService::ListFriendRequests(grpc::ServerContext* context,
     int32_t page_size = 0;
     PLAZA_RETURN_IF_ERROR(core::ResolvePageSize(request->page_size(), 20, 100, page_size));
     int64_t before = 0;
-    if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), before));
-    PLAZA_ASSIGN_OR_RETURN(auto requests, deps_.store.ListFriendRequests(caller.user_id, request->direction(),
-                                                                         before, page_size + 1));
-    response->set_next_page_token(core::TakePage(requests, page_size, [](const v1::FriendRequest& r) { return r.request_id(); }));
+    if (!request->page_token().empty())
+      PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), before));
+    PLAZA_ASSIGN_OR_RETURN(
+        auto requests, deps_.store.ListFriendRequests(caller.user_id, request->direction(), before,
+                                                      page_size + 1));
+    response->set_next_page_token(core::TakePage(
+        requests, page_size, [](const v1::FriendRequest& r) { return r.request_id(); }));
     for (auto& item : requests) *response->add_requests() = std::move(item);
     return absl::OkStatus();
   });
@@ -464,10 +489,12 @@ grpc::Status IdentityService::AcceptFriendRequest(grpc::ServerContext* context,
                                                   const v1::AcceptFriendRequestRequest* request,
                                                   v1::AcceptFriendRequestResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
-    if (request->request_id() <= 0) return InvalidArgument("REQUEST_ID_INVALID", "request_id must be positive");
+    if (request->request_id() <= 0)
+      return InvalidArgument("REQUEST_ID_INVALID", "request_id must be positive");
     PLAZA_RETURN_IF_ERROR(core::ValidateText("remark", request->remark(), 0, 32));
-    PLAZA_ASSIGN_OR_RETURN(*response->mutable_friend_(),
-                           deps_.store.AcceptFriendRequest(caller.user_id, request->request_id(), request->remark()));
+    PLAZA_ASSIGN_OR_RETURN(
+        *response->mutable_friend_(),
+        deps_.store.AcceptFriendRequest(caller.user_id, request->request_id(), request->remark()));
     deps_.notifier.FriendAdded(caller.user_id, response->friend_().profile().user_id());
     return absl::OkStatus();
   });
@@ -477,28 +504,36 @@ grpc::Status IdentityService::DeclineFriendRequest(grpc::ServerContext* context,
                                                    const v1::DeclineFriendRequestRequest* request,
                                                    v1::DeclineFriendRequestResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
-    if (request->request_id() <= 0) return InvalidArgument("REQUEST_ID_INVALID", "request_id must be positive");
+    if (request->request_id() <= 0)
+      return InvalidArgument("REQUEST_ID_INVALID", "request_id must be positive");
     return deps_.store.DeclineFriendRequest(caller.user_id, request->request_id());
   });
 }
 
-grpc::Status IdentityService::RemoveFriend(grpc::ServerContext* context, const v1::RemoveFriendRequest* request,
+grpc::Status IdentityService::RemoveFriend(grpc::ServerContext* context,
+                                           const v1::RemoveFriendRequest* request,
                                            v1::RemoveFriendResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateOtherUser(caller, request->user_id()));
-    return deps_.store.RemoveFriend(caller.user_id, request->user_id());
+    PLAZA_RETURN_IF_ERROR(deps_.store.RemoveFriend(caller.user_id, request->user_id()));
+    deps_.notifier.RelationNarrowed(caller.user_id, request->user_id());
+    return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::ListFriends(grpc::ServerContext* context, const v1::ListFriendsRequest* request,
+grpc::Status IdentityService::ListFriends(grpc::ServerContext* context,
+                                          const v1::ListFriendsRequest* request,
                                           v1::ListFriendsResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     int32_t page_size = 0;
     PLAZA_RETURN_IF_ERROR(core::ResolvePageSize(request->page_size(), 100, 500, page_size));
     int64_t after = 0;
-    if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
-    PLAZA_ASSIGN_OR_RETURN(auto friends, deps_.store.ListFriends(caller.user_id, after, page_size + 1));
-    response->set_next_page_token(core::TakePage(friends, page_size, [](const v1::Friend& f) { return f.profile().user_id(); }));
+    if (!request->page_token().empty())
+      PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
+    PLAZA_ASSIGN_OR_RETURN(auto friends,
+                           deps_.store.ListFriends(caller.user_id, after, page_size + 1));
+    response->set_next_page_token(core::TakePage(
+        friends, page_size, [](const v1::Friend& f) { return f.profile().user_id(); }));
     for (auto& item : friends) *response->add_friends() = std::move(item);
     return absl::OkStatus();
   });
@@ -510,21 +545,26 @@ grpc::Status IdentityService::SetFriendRemark(grpc::ServerContext* context,
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateOtherUser(caller, request->user_id()));
     PLAZA_RETURN_IF_ERROR(core::ValidateText("remark", request->remark(), 0, 32));
-    PLAZA_ASSIGN_OR_RETURN(*response->mutable_friend_(),
-                           deps_.store.SetRemark(caller.user_id, request->user_id(), request->remark()));
+    PLAZA_ASSIGN_OR_RETURN(
+        *response->mutable_friend_(),
+        deps_.store.SetRemark(caller.user_id, request->user_id(), request->remark()));
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::BlockUser(grpc::ServerContext* context, const v1::BlockUserRequest* request,
+grpc::Status IdentityService::BlockUser(grpc::ServerContext* context,
+                                        const v1::BlockUserRequest* request,
                                         v1::BlockUserResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateOtherUser(caller, request->user_id()));
-    return deps_.store.Block(caller.user_id, request->user_id());
+    PLAZA_RETURN_IF_ERROR(deps_.store.Block(caller.user_id, request->user_id()));
+    deps_.notifier.RelationNarrowed(caller.user_id, request->user_id());
+    return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::UnblockUser(grpc::ServerContext* context, const v1::UnblockUserRequest* request,
+grpc::Status IdentityService::UnblockUser(grpc::ServerContext* context,
+                                          const v1::UnblockUserRequest* request,
                                           v1::UnblockUserResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateOtherUser(caller, request->user_id()));
@@ -539,37 +579,45 @@ grpc::Status IdentityService::ListBlockedUsers(grpc::ServerContext* context,
     int32_t page_size = 0;
     PLAZA_RETURN_IF_ERROR(core::ResolvePageSize(request->page_size(), 100, 500, page_size));
     int64_t after = 0;
-    if (!request->page_token().empty()) PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
-    PLAZA_ASSIGN_OR_RETURN(auto blocked, deps_.store.ListBlocked(caller.user_id, after, page_size + 1));
-    response->set_next_page_token(core::TakePage(blocked, page_size, [](const v1::Profile& p) { return p.user_id(); }));
+    if (!request->page_token().empty())
+      PLAZA_RETURN_IF_ERROR(core::DecodePageToken(request->page_token(), after));
+    PLAZA_ASSIGN_OR_RETURN(auto blocked,
+                           deps_.store.ListBlocked(caller.user_id, after, page_size + 1));
+    response->set_next_page_token(
+        core::TakePage(blocked, page_size, [](const v1::Profile& p) { return p.user_id(); }));
     for (auto& item : blocked) *response->add_profiles() = std::move(item);
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::CreateTag(grpc::ServerContext* context, const v1::CreateTagRequest* request,
+grpc::Status IdentityService::CreateTag(grpc::ServerContext* context,
+                                        const v1::CreateTagRequest* request,
                                         v1::CreateTagResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     std::vector<int64_t> members;
     PLAZA_RETURN_IF_ERROR(ValidateTag(request->name(), request->member_ids(), members));
-    PLAZA_ASSIGN_OR_RETURN(*response->mutable_tag(), deps_.store.CreateTag(caller.user_id, request->name(), members));
+    PLAZA_ASSIGN_OR_RETURN(*response->mutable_tag(),
+                           deps_.store.CreateTag(caller.user_id, request->name(), members));
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::UpdateTag(grpc::ServerContext* context, const v1::UpdateTagRequest* request,
+grpc::Status IdentityService::UpdateTag(grpc::ServerContext* context,
+                                        const v1::UpdateTagRequest* request,
                                         v1::UpdateTagResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     if (request->tag_id() <= 0) return InvalidArgument("TAG_ID_INVALID", "tag_id must be positive");
     std::vector<int64_t> members;
     PLAZA_RETURN_IF_ERROR(ValidateTag(request->name(), request->member_ids(), members));
-    PLAZA_ASSIGN_OR_RETURN(*response->mutable_tag(),
-                           deps_.store.UpdateTag(caller.user_id, request->tag_id(), request->name(), members));
+    PLAZA_ASSIGN_OR_RETURN(
+        *response->mutable_tag(),
+        deps_.store.UpdateTag(caller.user_id, request->tag_id(), request->name(), members));
     return absl::OkStatus();
   });
 }
 
-grpc::Status IdentityService::DeleteTag(grpc::ServerContext* context, const v1::DeleteTagRequest* request,
+grpc::Status IdentityService::DeleteTag(grpc::ServerContext* context,
+                                        const v1::DeleteTagRequest* request,
                                         v1::DeleteTagResponse*) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     if (request->tag_id() <= 0) return InvalidArgument("TAG_ID_INVALID", "tag_id must be positive");
@@ -596,7 +644,8 @@ grpc::Status IdentityService::DiscoverContacts(grpc::ServerContext* context,
     std::vector<std::string> hashes;
     for (const auto& hash : request->phone_hashes()) {
       if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-        return InvalidArgument("PHONE_HASH_INVALID", "phone hashes are 64 lower-case hex characters");
+        return InvalidArgument("PHONE_HASH_INVALID",
+                               "phone hashes are 64 lower-case hex characters");
       }
       hashes.push_back(hash);
     }
@@ -648,7 +697,8 @@ grpc::Status InternalService::CheckFriendship(grpc::ServerContext* context,
   return rpc::Handle(context, [&]() -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateUserId(request->user_id()));
     PLAZA_RETURN_IF_ERROR(ValidateUserId(request->other_user_id()));
-    PLAZA_ASSIGN_OR_RETURN(Relation relation, store_.GetRelation(request->user_id(), request->other_user_id()));
+    PLAZA_ASSIGN_OR_RETURN(Relation relation,
+                           store_.GetRelation(request->user_id(), request->other_user_id()));
     response->set_are_friends(relation.are_friends);
     response->set_user_blocked_other(relation.user_blocked_other);
     response->set_other_blocked_user(relation.other_blocked_user);
@@ -656,7 +706,8 @@ grpc::Status InternalService::CheckFriendship(grpc::ServerContext* context,
   });
 }
 
-grpc::Status InternalService::GetFriendIds(grpc::ServerContext* context, const v1::GetFriendIdsRequest* request,
+grpc::Status InternalService::GetFriendIds(grpc::ServerContext* context,
+                                           const v1::GetFriendIdsRequest* request,
                                            v1::GetFriendIdsResponse* response) {
   return rpc::Handle(context, [&]() -> absl::Status {
     PLAZA_RETURN_IF_ERROR(ValidateUserId(request->user_id()));

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   identity::DevSmsSender sms(store);
   events::Publisher publisher(redis);
   events::EventSender events(publisher, ids, clock);
-  identity::Notifier notifier(events);
+  identity::Notifier notifier(events, redis);
   identity::IdentityService service(
       {store, signer, verifier, revocations, limiter, sms, notifier, clock}, options);
   identity::InternalService internal(store);

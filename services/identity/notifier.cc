@@ -1,6 +1,10 @@
 #include "services/identity/notifier.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
+
+#include "plaza/events/relation_changes.h"
 
 namespace plaza::identity {
 
@@ -27,6 +31,15 @@ void Notifier::FriendAdded(int64_t user_id, int64_t other_user_id) {
     Event event = sender_.NewEvent();
     event.mutable_friend_added()->set_friend_user_id(named);
     if (!sender_.Send(event, {to})) return;
+  }
+}
+
+void Notifier::RelationNarrowed(int64_t user_id, int64_t other_user_id) {
+  if (auto announced = events::AnnounceRelationChange(redis_, user_id, other_user_id);
+      !announced.ok()) {
+    // Listeners stop trusting what they remember while Redis is away, and forget it within a
+    // minute anyway.
+    spdlog::warn("could not announce a relation change: {}", announced.ToString());
   }
 }
 

@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "plaza/events/event_sender.h"
+#include "plaza/redis/redis.h"
 
 namespace plaza::identity {
 
 class Notifier {
  public:
-  explicit Notifier(const events::EventSender& sender) : sender_(sender) {}
+  Notifier(const events::EventSender& sender, redis::Pool& redis)
+      : sender_(sender), redis_(redis) {}
 
   // One SessionRevoked per session to `user_id`, who owns them all; the gateway closes the
   // streams of those sessions.
@@ -21,9 +23,13 @@ class Notifier {
   void FriendRequestReceived(int64_t to_user_id, int64_t request_id, int64_t from_user_id);
   // FriendAdded to each of the two, naming the other.
   void FriendAdded(int64_t user_id, int64_t other_user_id);
+  // To services that remember who may message whom: the two are no longer friends, or one
+  // blocked the other.
+  void RelationNarrowed(int64_t user_id, int64_t other_user_id);
 
  private:
   const events::EventSender& sender_;
+  redis::Pool& redis_;
 };
 
 }  // namespace plaza::identity

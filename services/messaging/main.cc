@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   messaging::MessagingStore store(pg, ids, clock);
   messaging::Relations relations(
       grpc::CreateChannel(config.String("identity_address"), grpc::InsecureChannelCredentials()),
-      std::chrono::milliseconds(config.Int("identity_deadline_ms")));
+      std::chrono::milliseconds(config.Int("identity_deadline_ms")), config.String("redis_url"));
   events::Publisher publisher(redis);
   events::EventSender sender(publisher, ids, clock);
   messaging::Pushes pushes(sender);

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "plaza/core/status.h"
+#include "plaza/events/relation_changes.h"
 
 using plaza::events::DecodeInstanceMessage;
 using plaza::events::DecodeRouteValue;
@@ -116,4 +117,15 @@ TEST_CASE("Malformed instance messages are refused", "[events][unit]") {
   CheckRefused("R1:phone:");
   CheckRefused("R1:phone:x");
   CheckRefused("R0:phone:5");
+}
+
+TEST_CASE("Relation changes name the pair, lower id first, and nothing else parses",
+          "[events][unit]") {
+  using plaza::events::DecodeRelationChange;
+  using plaza::events::EncodeRelationChange;
+  CHECK(EncodeRelationChange(9, 4) == "4 9");
+  CHECK(DecodeRelationChange(EncodeRelationChange(9, 4)) == std::pair<int64_t, int64_t>{4, 9});
+  for (const char* bad : {"", "4", "4 9 1", "9 4", "4 4", "0 9", "-1 9", "4 x", " 4 9", "4  9"}) {
+    CHECK_FALSE(DecodeRelationChange(bad).has_value());
+  }
 }

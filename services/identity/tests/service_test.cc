@@ -2,8 +2,9 @@
 // against a fresh PostgreSQL database and a real Redis. Time is a FakeClock shared by the
 // service, the store and the token verifier, so expiry is tested without sleeping.
 
-#include <catch2/catch.hpp>
+#include <grpcpp/generic/generic_stub.h>
 
+#include <catch2/catch.hpp>
 #include <future>
 #include <map>
 #include <mutex>
@@ -11,14 +12,14 @@
 #include <set>
 #include <thread>
 
-#include <grpcpp/generic/generic_stub.h>
-
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
+#include "plaza/events/relation_changes.h"
 #include "plaza/pg/migrate.h"
+#include "plaza/redis/subscriber.h"
 #include "plaza/rpc/server.h"
-#include "push_probe.h"
 #include "plaza/testing/testing.h"
+#include "push_probe.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/migrations.h"
 #include "services/identity/phone.h"
@@ -68,7 +69,7 @@ struct Identity {
   plaza::identity::DevSmsSender sms{store};
   plaza::events::Publisher publisher{redis};
   plaza::events::EventSender events{publisher, ids, clock};
-  plaza::identity::Notifier notifier{events};
+  plaza::identity::Notifier notifier{events, redis};
   IdentityService service{{store, signer, verifier, revocations, limiter, sms, notifier, clock},
                           Options()};
   InternalService internal{store};
@@ -80,9 +81,12 @@ struct Identity {
   // Clients name their IP through the gateway's header unless `behind_gateway` is false.
   explicit Identity(std::string url = plaza::testing::TestRedisUrl(), bool behind_gateway = true)
       : redis_url(std::move(url)),
-        redis({.url = redis_url, .connect_timeout = std::chrono::milliseconds(300),
+        redis({.url = redis_url,
+               .connect_timeout = std::chrono::milliseconds(300),
                .command_timeout = std::chrono::milliseconds(300)}),
-        server({.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1,
+        server({.service_name = "identity",
+                .host = "127.0.0.1",
+                .metrics_port = -1,
                 .trust_client_ip_header = behind_gateway},
                &verifier, &revocations) {
     REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());
@@ -106,7 +110,8 @@ struct Identity {
   std::string LatestCode(const std::string& phone) {
     auto code = pg.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::string> {
       auto rows = tx.exec_params(
-          "SELECT code FROM identity.dev_sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", phone);
+          "SELECT code FROM identity.dev_sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
+          phone);
       if (rows.empty()) return plaza::NotFound("NO_CODE", "no code sent");
       return rows[0][0].as<std::string>();
     });
@@ -138,7 +143,8 @@ struct Outcome {
 };
 
 template <typename Request, typename Response>
-using Method = grpc::Status (v1::IdentityService::Stub::*)(grpc::ClientContext*, const Request&, Response*);
+using Method = grpc::Status (v1::IdentityService::Stub::*)(grpc::ClientContext*, const Request&,
+                                                           Response*);
 
 // Calls `method` as `client` (their IP, and their access token if they have one).
 template <typename Request, typename Response>
@@ -282,7 +288,8 @@ TEST_CASE("Register with a code, then log in with a code or a password", "[ident
     login.set_phone(mei.phone);
     *login.mutable_device() = mei.device;
     login.set_code("000000");
-    auto reason = Refused(identity, STUB(Login), &mei, login, grpc::StatusCode::FAILED_PRECONDITION);
+    auto reason =
+        Refused(identity, STUB(Login), &mei, login, grpc::StatusCode::FAILED_PRECONDITION);
     CHECK(reason == "CODE_NOT_REQUESTED");
   }
 }
@@ -306,8 +313,8 @@ TEST_CASE("Codes refuse wrong tries, expiry and a sixth attempt", "[identity][db
     std::string wrong = code == "111111" ? "222222" : "111111";
     request.set_code(wrong);
     for (int i = 0; i < 5; ++i) {
-      CHECK(Refused(identity, STUB(Register), &mei, request, grpc::StatusCode::FAILED_PRECONDITION) ==
-            "CODE_INVALID");
+      CHECK(Refused(identity, STUB(Register), &mei, request,
+                    grpc::StatusCode::FAILED_PRECONDITION) == "CODE_INVALID");
     }
     request.set_code(code);
     CHECK(Refused(identity, STUB(Register), &mei, request, grpc::StatusCode::FAILED_PRECONDITION) ==
@@ -387,21 +394,21 @@ TEST_CASE("Refresh tokens rotate and a reused one ends the session", "[identity]
   CHECK(rotated.tokens().session_id() == mei.tokens.session_id());
 
   // Someone replays the first token: the whole session family ends, both tokens die.
-  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::UNAUTHENTICATED) ==
-        "REFRESH_TOKEN_REUSED");
+  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh,
+                grpc::StatusCode::UNAUTHENTICATED) == "REFRESH_TOKEN_REUSED");
   refresh.set_refresh_token(rotated.tokens().refresh_token());
-  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::UNAUTHENTICATED) ==
-        "REFRESH_TOKEN_INVALID");
+  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh,
+                grpc::StatusCode::UNAUTHENTICATED) == "REFRESH_TOKEN_INVALID");
   mei.tokens.set_access_token(rotated.tokens().access_token());
   CHECK(Refused(identity, STUB(GetMyProfile), &mei, v1::GetMyProfileRequest(),
                 grpc::StatusCode::UNAUTHENTICATED) == "SESSION_REVOKED");
 
   refresh.set_refresh_token("never-issued");
-  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::UNAUTHENTICATED) ==
-        "REFRESH_TOKEN_INVALID");
+  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh,
+                grpc::StatusCode::UNAUTHENTICATED) == "REFRESH_TOKEN_INVALID");
   refresh.set_refresh_token("");
-  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::INVALID_ARGUMENT) ==
-        "REFRESH_TOKEN_INVALID");
+  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh,
+                grpc::StatusCode::INVALID_ARGUMENT) == "REFRESH_TOKEN_INVALID");
 }
 
 TEST_CASE("Access tokens expire, and forged or missing tokens are refused", "[identity][db]") {
@@ -524,8 +531,8 @@ TEST_CASE("Profiles update field by field and the Plaza ID changes once a year",
   v1::RefreshSessionRequest refresh;
   refresh.set_refresh_token(mei.tokens.refresh_token());
   // The refresh token lives 30 days, so a year later Mei logs in again with a fresh code.
-  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh, grpc::StatusCode::UNAUTHENTICATED) ==
-        "REFRESH_TOKEN_INVALID");
+  CHECK(Refused(identity, STUB(RefreshSession), nullptr, refresh,
+                grpc::StatusCode::UNAUTHENTICATED) == "REFRESH_TOKEN_INVALID");
 }
 
 TEST_CASE("Search respects privacy settings and never shows a phone number", "[identity][db]") {
@@ -551,12 +558,15 @@ TEST_CASE("Search respects privacy settings and never shows a phone number", "[i
   privacy.mutable_privacy()->set_findable_by_plaza_id(false);
   privacy.mutable_privacy()->set_friend_requests_need_approval(true);
   Ok(identity, STUB(UpdatePrivacySettings), &lei, privacy);
-  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) == "USER_NOT_FOUND");
+  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) ==
+        "USER_NOT_FOUND");
   search.set_query(lei.phone);
-  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) == "USER_NOT_FOUND");
+  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) ==
+        "USER_NOT_FOUND");
   // Hidden and absent look the same.
   search.set_query(RandomPhone());
-  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) == "USER_NOT_FOUND");
+  CHECK(Refused(identity, STUB(SearchUser), &mei, search, grpc::StatusCode::NOT_FOUND) ==
+        "USER_NOT_FOUND");
 
   SECTION("contact discovery matches hashes of users who allow it") {
     Client zhao;
@@ -569,8 +579,8 @@ TEST_CASE("Search respects privacy settings and never shows a phone number", "[i
     REQUIRE(matches.contacts_size() == 1);
     CHECK(matches.contacts(0).profile().user_id() == zhao.user_id);
     discover.add_phone_hashes("not-a-hash");
-    CHECK(Refused(identity, STUB(DiscoverContacts), &mei, discover, grpc::StatusCode::INVALID_ARGUMENT) ==
-          "PHONE_HASH_INVALID");
+    CHECK(Refused(identity, STUB(DiscoverContacts), &mei, discover,
+                  grpc::StatusCode::INVALID_ARGUMENT) == "PHONE_HASH_INVALID");
   }
 }
 
@@ -619,8 +629,8 @@ TEST_CASE("Friend requests, approval, remarks and removal", "[identity][db]") {
   CHECK(Refused(identity, STUB(SendFriendRequest), &mei, send, grpc::StatusCode::ALREADY_EXISTS) ==
         "ALREADY_FRIENDS");
   send.set_user_id(mei.user_id);
-  CHECK(Refused(identity, STUB(SendFriendRequest), &mei, send, grpc::StatusCode::INVALID_ARGUMENT) ==
-        "CANNOT_TARGET_SELF");
+  CHECK(Refused(identity, STUB(SendFriendRequest), &mei, send,
+                grpc::StatusCode::INVALID_ARGUMENT) == "CANNOT_TARGET_SELF");
 
   v1::SetFriendRemarkRequest remark;
   remark.set_user_id(lei.user_id);
@@ -635,11 +645,13 @@ TEST_CASE("Friend requests, approval, remarks and removal", "[identity][db]") {
   v1::RemoveFriendRequest remove;
   remove.set_user_id(lei.user_id);
   Ok(identity, STUB(RemoveFriend), &mei, remove);
-  CHECK(Refused(identity, STUB(RemoveFriend), &mei, remove, grpc::StatusCode::NOT_FOUND) == "NOT_FRIENDS");
+  CHECK(Refused(identity, STUB(RemoveFriend), &mei, remove, grpc::StatusCode::NOT_FOUND) ==
+        "NOT_FRIENDS");
   CHECK(Ok(identity, STUB(ListFriends), &lei, v1::ListFriendsRequest()).friends_size() == 0);
 }
 
-TEST_CASE("Requests skip approval when the recipient allows it, or answer a request back", "[identity][db]") {
+TEST_CASE("Requests skip approval when the recipient allows it, or answer a request back",
+          "[identity][db]") {
   Identity identity;
   Client mei, lei, zhao;
   Register(identity, mei, "Mei");
@@ -676,14 +688,15 @@ TEST_CASE("Blocking ends the friendship and refuses requests both ways", "[ident
 
   v1::SendFriendRequestRequest send;
   send.set_user_id(mei.user_id);
-  CHECK(Refused(identity, STUB(SendFriendRequest), &lei, send, grpc::StatusCode::PERMISSION_DENIED) ==
-        "BLOCKED");
+  CHECK(Refused(identity, STUB(SendFriendRequest), &lei, send,
+                grpc::StatusCode::PERMISSION_DENIED) == "BLOCKED");
   send.set_user_id(lei.user_id);
-  CHECK(Refused(identity, STUB(SendFriendRequest), &mei, send, grpc::StatusCode::PERMISSION_DENIED) ==
-        "BLOCKED");
+  CHECK(Refused(identity, STUB(SendFriendRequest), &mei, send,
+                grpc::StatusCode::PERMISSION_DENIED) == "BLOCKED");
   v1::GetProfileRequest get;
   get.set_user_id(mei.user_id);
-  CHECK(Refused(identity, STUB(GetProfile), &lei, get, grpc::StatusCode::NOT_FOUND) == "USER_NOT_FOUND");
+  CHECK(Refused(identity, STUB(GetProfile), &lei, get, grpc::StatusCode::NOT_FOUND) ==
+        "USER_NOT_FOUND");
 
   auto blocked = Ok(identity, STUB(ListBlockedUsers), &mei, v1::ListBlockedUsersRequest());
   REQUIRE(blocked.profiles_size() == 1);
@@ -692,7 +705,8 @@ TEST_CASE("Blocking ends the friendship and refuses requests both ways", "[ident
   v1::UnblockUserRequest unblock;
   unblock.set_user_id(lei.user_id);
   Ok(identity, STUB(UnblockUser), &mei, unblock);
-  CHECK(Refused(identity, STUB(UnblockUser), &mei, unblock, grpc::StatusCode::NOT_FOUND) == "NOT_BLOCKED");
+  CHECK(Refused(identity, STUB(UnblockUser), &mei, unblock, grpc::StatusCode::NOT_FOUND) ==
+        "NOT_BLOCKED");
   Ok(identity, STUB(SendFriendRequest), &mei, send);
 }
 
@@ -767,7 +781,8 @@ TEST_CASE("Tags hold only friends and feed the internal friend list", "[identity
   update.set_name("Close family");
   CHECK(Ok(identity, STUB(UpdateTag), &mei, update).tag().member_ids_size() == 0);
   // Another user cannot touch Mei's tag.
-  CHECK(Refused(identity, STUB(UpdateTag), &lei, update, grpc::StatusCode::NOT_FOUND) == "TAG_NOT_FOUND");
+  CHECK(Refused(identity, STUB(UpdateTag), &lei, update, grpc::StatusCode::NOT_FOUND) ==
+        "TAG_NOT_FOUND");
   v1::DeleteTagRequest remove;
   remove.set_tag_id(tag.tag_id());
   Ok(identity, STUB(DeleteTag), &mei, remove);
@@ -787,18 +802,18 @@ TEST_CASE("An add-friend QR code sends a request to its owner until it expires",
   CHECK(redeemed.request().to_user_id() == mei.user_id);
   CHECK(redeemed.request().source() == v1::FRIEND_REQUEST_SOURCE_QR_CODE);
 
-  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &mei, redeem, grpc::StatusCode::INVALID_ARGUMENT) ==
-        "CANNOT_TARGET_SELF");
+  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &mei, redeem,
+                grpc::StatusCode::INVALID_ARGUMENT) == "CANNOT_TARGET_SELF");
   redeem.set_payload(mei.tokens.access_token());
-  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &lei, redeem, grpc::StatusCode::INVALID_ARGUMENT) ==
-        "QR_CODE_INVALID");
+  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &lei, redeem,
+                grpc::StatusCode::INVALID_ARGUMENT) == "QR_CODE_INVALID");
   identity.clock.Advance(std::chrono::hours(24 * 8));
   redeem.set_payload(qr.payload());
   v1::RefreshSessionRequest refresh;
   refresh.set_refresh_token(lei.tokens.refresh_token());
   lei.tokens = Ok(identity, STUB(RefreshSession), nullptr, refresh).tokens();
-  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &lei, redeem, grpc::StatusCode::FAILED_PRECONDITION) ==
-        "QR_CODE_EXPIRED");
+  CHECK(Refused(identity, STUB(RedeemAddFriendQrCode), &lei, redeem,
+                grpc::StatusCode::FAILED_PRECONDITION) == "QR_CODE_EXPIRED");
 }
 
 TEST_CASE("Internal batch profiles keep request order and skip unknown ids", "[identity][db]") {
@@ -822,7 +837,8 @@ TEST_CASE("Internal batch profiles keep request order and skip unknown ids", "[i
         grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("Identity fails fast while Redis is down and recovers when it returns", "[identity][db]") {
+TEST_CASE("Identity fails fast while Redis is down and recovers when it returns",
+          "[identity][db]") {
   plaza::testing::RedisServer redis;
   Identity identity(redis.Url());
   Client mei;
@@ -1104,8 +1120,47 @@ TEST_CASE("Every identity method refuses callers without a token, public ones re
   // Internal methods trust their peers but not their input.
   for (const char* name : {"CheckFriendship", "GetFriendIds"}) {
     INFO(name);
-    Outcome outcome = CallEmpty(identity, std::string("/plaza.identity.v1.InternalService/") + name);
+    Outcome outcome =
+        CallEmpty(identity, std::string("/plaza.identity.v1.InternalService/") + name);
     CHECK(outcome.code == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(outcome.reason == "USER_ID_INVALID");
   }
+}
+
+TEST_CASE("Unfriending and blocking are announced to services that remember relations",
+          "[identity][db]") {
+  Identity identity;
+  std::mutex mutex;
+  std::vector<std::string> announced;
+  plaza::redis::SubscriberOptions options;
+  options.url = identity.redis_url;
+  options.channels = {std::string(plaza::events::kRelationChangesChannel)};
+  options.on_message = [&](std::string_view, std::string_view payload) {
+    std::lock_guard lock(mutex);
+    announced.emplace_back(payload);
+  };
+  plaza::redis::Subscriber subscriber(std::move(options));
+  REQUIRE(subscriber.WaitSubscribed(std::chrono::seconds(5)));
+  Client mei, lei, zhao;
+  for (Client* client : {&mei, &lei, &zhao}) Register(identity, *client);
+  BeFriends(identity, mei, lei);
+  BeFriends(identity, mei, zhao);
+  v1::RemoveFriendRequest remove;
+  remove.set_user_id(lei.user_id);
+  Ok(identity, STUB(RemoveFriend), &mei, remove);
+  v1::BlockUserRequest block;
+  block.set_user_id(mei.user_id);
+  Ok(identity, STUB(BlockUser), &zhao, block);
+  auto expected =
+      std::vector<std::string>{plaza::events::EncodeRelationChange(mei.user_id, lei.user_id),
+                               plaza::events::EncodeRelationChange(zhao.user_id, mei.user_id)};
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (announced.size() >= expected.size()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard lock(mutex);
+  CHECK(announced == expected);
 }

@@ -14,6 +14,7 @@
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
 #include "plaza/events/event_sender.h"
+#include "plaza/events/relation_changes.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/rpc/server.h"
 #include "plaza/testing/testing.h"
@@ -82,7 +83,10 @@ struct Messaging {
     relations = std::make_unique<plaza::messaging::Relations>(
         grpc::CreateChannel("127.0.0.1:" + std::to_string(identity_server.grpc_port()),
                             grpc::InsecureChannelCredentials()),
-        std::chrono::seconds(2));
+        std::chrono::seconds(2), redis_url);
+    for (int i = 0; i < 500 && !relations->listening(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(relations->listening());
     service = std::make_unique<plaza::messaging::MessagingService>(store, *relations, pushes);
     server.Register(service.get());
     server.Register(&internal);
@@ -114,6 +118,15 @@ struct Messaging {
     claims.expires_at = claims.issued_at + std::chrono::hours(1);
     probe.Connect(user_id, device_id);
     return User{user_id, device_id, signer.Sign(claims)};
+  }
+
+  // What identity's service does after a block or an unfriending, waiting until messaging has
+  // heard it (the announcement travels through Redis).
+  void AnnounceRelationChange(const User& a, const User& b) {
+    REQUIRE(plaza::events::AnnounceRelationChange(redis, a.user_id, b.user_id).ok());
+    for (int i = 0; i < 200 && relations->CheckCanMessage(a.user_id, b.user_id).ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   void BeFriends(const User& a, const User& b) {
@@ -310,6 +323,7 @@ TEST_CASE("Only friends can open or write a direct chat, and a block stops it at
   int64_t chat = FriendsChat(m, mei, lei);
   Send(m, mei, chat, "before");
   REQUIRE(m.identity_store.Block(lei.user_id, mei.user_id).ok());
+  m.AnnounceRelationChange(lei, mei);
   CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(chat, "after"),
                 grpc::StatusCode::FAILED_PRECONDITION) == "BLOCKED");
   CHECK(Refused(m, STUB(SendMessage), lei, TextRequest(chat, "after"),
@@ -333,6 +347,25 @@ TEST_CASE("Only friends can open or write a direct chat, and a block stops it at
   v1::GetConversationResponse response;
   CHECK(Call(*m.stub, STUB(GetConversation), nullptr, get, &response).code ==
         grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("A friendship is asked of identity once, then remembered until a change is announced",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  int64_t chat = FriendsChat(m, mei, lei);
+  REQUIRE(m.relations->CheckCanMessage(mei.user_id, lei.user_id).ok());
+  // Unfriended in identity's database without an announcement: still remembered.
+  REQUIRE(m.identity_store.RemoveFriend(lei.user_id, mei.user_id).ok());
+  CHECK(m.relations->CheckCanMessage(mei.user_id, lei.user_id).ok());
+  CHECK(m.relations->CheckCanMessage(lei.user_id, mei.user_id).ok());  // either direction
+  m.AnnounceRelationChange(lei, mei);
+  auto refused = m.relations->CheckCanMessage(mei.user_id, lei.user_id);
+  CHECK(plaza::ReasonOf(refused) == "NOT_FRIENDS");
+  CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(chat, "still there?"),
+                grpc::StatusCode::FAILED_PRECONDITION) == "NOT_FRIENDS");
+  CHECK(HistoryTexts(m, lei, chat).empty());
 }
 
 TEST_CASE("Bad input is refused with a reason and stores nothing", "[messaging][db]") {
