@@ -1,12 +1,12 @@
 #include "tools/bench/auth_scenario.h"
 
+#include <spdlog/fmt/fmt.h>
+
 #include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <spdlog/fmt/fmt.h>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/clock.h"
@@ -20,6 +20,7 @@
 #include "plaza/rpc/revocation.h"
 #include "plaza/rpc/server.h"
 #include "tools/bench/client.h"
+#include "tools/bench/echo_baseline.h"
 #include "tools/bench/load.h"
 #include "tools/bench/report.h"
 #include "tools/bench/synthetic_users.h"
@@ -30,7 +31,6 @@ namespace {
 namespace echo_v1 = plaza::echo::v1;
 using EchoStub = echo_v1::EchoService::Stub;
 
-constexpr const char* kPayload = "plaza-bench";
 // Only Revoke() uses it, and only identity revokes; the value is what identity would use.
 constexpr std::chrono::minutes kRememberRevocations{16};
 
@@ -84,14 +84,6 @@ std::vector<core::ConfigKey> ConfigKeys() {
   };
 }
 
-// Loopback only, on a free port, without the HTTP endpoint nobody scrapes here.
-rpc::ServerOptions EchoServerOptions(std::string name) {
-  return {.service_name = std::move(name),
-          .host = "127.0.0.1",
-          .metrics_port = -1,
-          .drain_timeout = std::chrono::seconds(1)};
-}
-
 struct RunResult {
   Summary echo;
   Summary login;
@@ -109,8 +101,7 @@ class AuthBench {
         redis_({.url = config.String("redis_url"), .max_connections = concurrency_}),
         pg_({.url = config.String("pg_url"), .max_connections = concurrency_}),
         revocations_(redis_, kRememberRevocations),
-        bare_server_(EchoServerOptions("bench-echo"), nullptr, nullptr),
-        guarded_server_(EchoServerOptions("bench-echo-auth"), &verifier, &revocations_) {}
+        guarded_server_(InProcessServerOptions("bench-echo-auth"), &verifier, &revocations_) {}
 
   // Checks that Redis, PostgreSQL and identity answer and starts the two echo servers.
   absl::Status Start() {
@@ -124,14 +115,11 @@ class AuthBench {
       return Unavailable("PG_UNREACHABLE",
                          "PostgreSQL at --pg-url: " + std::string(ping.message()));
     }
-    bare_server_.Register(&bare_echo_);
+    PLAZA_RETURN_IF_ERROR(bare_.Start());
     guarded_server_.Register(&guarded_echo_);
-    PLAZA_RETURN_IF_ERROR(bare_server_.Start());
     PLAZA_RETURN_IF_ERROR(guarded_server_.Start());
-    PLAZA_ASSIGN_OR_RETURN(auto bare, Connect(Loopback(bare_server_.grpc_port())));
     PLAZA_ASSIGN_OR_RETURN(auto guarded, Connect(Loopback(guarded_server_.grpc_port())));
     PLAZA_ASSIGN_OR_RETURN(auto identity, Connect(identity_address_));
-    bare_stub_ = echo_v1::EchoService::NewStub(bare);
     guarded_stub_ = echo_v1::EchoService::NewStub(guarded);
     users_ = std::make_unique<SyntheticUsers>(identity, pg_);
     return absl::OkStatus();
@@ -139,8 +127,7 @@ class AuthBench {
 
   absl::StatusOr<RunResult> Run() {
     RunResult result;
-    auto echo = [&](int64_t) { return Echo(); };
-    PLAZA_ASSIGN_OR_RETURN(result.echo, RunClosedLoop(Options("echo"), echo));
+    PLAZA_ASSIGN_OR_RETURN(result.echo, bare_.Measure(Options("echo")));
 
     std::vector<SyntheticUser> users(static_cast<size_t>(users_per_run_));
     auto sign_up = [&](int64_t index) -> absl::Status {
@@ -176,21 +163,12 @@ class AuthBench {
             .duration = std::chrono::seconds(seconds_)};
   }
 
-  absl::Status Echo() {
-    grpc::ClientContext context;
-    SetCallDeadline(context);
-    echo_v1::EchoRequest request;
-    request.set_payload(kPayload);
-    echo_v1::EchoResponse response;
-    return FromGrpc(bare_stub_->Echo(&context, request, &response), context);
-  }
-
   absl::Status AuthenticatedEcho(const SyntheticUser& user) {
     grpc::ClientContext context;
     SetCallDeadline(context);
     context.AddMetadata("authorization", "Bearer " + user.access_token);
     echo_v1::AuthenticatedEchoRequest request;
-    request.set_payload(kPayload);
+    request.set_payload(EchoBaseline::kPayload);
     echo_v1::AuthenticatedEchoResponse response;
     PLAZA_RETURN_IF_ERROR(
         FromGrpc(guarded_stub_->AuthenticatedEcho(&context, request, &response), context));
@@ -209,11 +187,9 @@ class AuthBench {
   redis::Pool redis_;
   pg::Pool pg_;
   rpc::SessionRevocations revocations_;
-  rpc::EchoService bare_echo_;
+  EchoBaseline bare_;
   rpc::EchoService guarded_echo_;
-  rpc::Server bare_server_;
   rpc::Server guarded_server_;
-  std::unique_ptr<EchoStub> bare_stub_;
   std::unique_ptr<EchoStub> guarded_stub_;
   std::unique_ptr<SyntheticUsers> users_;
 };

@@ -1,5 +1,7 @@
 #include "tools/bench/client.h"
 
+#include <charconv>
+
 #include "plaza/core/status.h"
 #include "plaza/rpc/call.h"
 
@@ -40,6 +42,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectOwn(const std::string& tar
   arguments.SetInt("plaza.bench.channel", index);
   return Connected(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments),
                    target);
+}
+
+std::chrono::milliseconds RetryAfter(const grpc::ClientContext& context,
+                                     std::chrono::milliseconds fallback) {
+  const auto& trailing = context.GetServerTrailingMetadata();
+  auto hint = trailing.find("x-plaza-retry-after-ms");
+  if (hint == trailing.end()) return fallback;
+  int64_t ms = 0;
+  auto [end, error] =
+      std::from_chars(hint->second.data(), hint->second.data() + hint->second.size(), ms);
+  if (error != std::errc() || end != hint->second.data() + hint->second.size() || ms <= 0) {
+    return fallback;
+  }
+  return std::chrono::milliseconds(ms);
 }
 
 std::string FailureKind(const absl::Status& status) {

@@ -3,11 +3,11 @@
 // What every scenario's gRPC calls share: a deadline, and failures as absl::Status carrying the
 // server's stable reason, so that reports name "RATE_LIMITED" rather than a bare code.
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,6 +33,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& target
 // A server allows a bounded number of concurrent calls per connection (the gateway 100), so
 // scenarios that hold many calls open, or must not be limited by one connection, use several.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectOwn(const std::string& target, int index);
+
+// The server's `x-plaza-retry-after-ms` hint (the gateway sends it with RESOURCE_EXHAUSTED), or
+// `fallback` if there is none or it is not a positive number. Call after the call has finished.
+std::chrono::milliseconds RetryAfter(const grpc::ClientContext& context,
+                                     std::chrono::milliseconds fallback);
 
 // How reports name a failure: its code, then its reason if it has one, e.g.
 // "RESOURCE_EXHAUSTED RATE_LIMITED" or "UNAVAILABLE".

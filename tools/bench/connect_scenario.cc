@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -31,6 +30,7 @@
 #include "tools/bench/client.h"
 #include "tools/bench/minted_users.h"
 #include "tools/bench/proc_status.h"
+#include "tools/bench/push_stream.h"
 #include "tools/bench/report.h"
 
 namespace plaza::bench {
@@ -40,8 +40,6 @@ namespace gateway_v1 = plaza::gateway::v1;
 using Clock = std::chrono::steady_clock;
 using gateway_v1::ConnectResponse;
 
-constexpr std::string_view kRetryAfterKey = "x-plaza-retry-after-ms";
-constexpr std::chrono::milliseconds kDefaultRetryAfter{1000};
 // The longest gap refusals push the connects apart.
 constexpr std::chrono::seconds kMaxPace{1};
 // scripts/cluster's pid file of the gateway, relative to the repository root.
@@ -53,10 +51,6 @@ constexpr std::chrono::seconds kFanoutWait{30};
 constexpr std::chrono::milliseconds kSettle{500};
 // Closing may run this far past --timeout-seconds.
 constexpr std::chrono::seconds kCloseGrace{10};
-
-double Millis(Clock::duration duration) {
-  return std::chrono::duration<double, std::milli>(duration).count();
-}
 
 std::vector<core::ConfigKey> ConnectConfigKeys() {
   using core::ConfigType;
@@ -163,41 +157,6 @@ GatewayProcess FindGateway(int64_t flag_pid) {
                      " above the working directory or the bench"};
 }
 
-class ConnectBench;
-
-// One Connect attempt of one device. Owned by the bench until the end, so that gRPC never
-// calls into a deleted reactor; it never touches itself after OnDone.
-class StreamClient final : public grpc::ClientReadReactor<ConnectResponse> {
- public:
-  StreamClient(ConnectBench& bench, size_t device) : bench_(bench), device_(device) {}
-
-  void Start(gateway_v1::PushService::Stub& stub, const std::string& authorization) {
-    context_.AddMetadata("authorization", authorization);
-    started_ = Clock::now();
-    stub.async()->Connect(&context_, &request_, this);
-    StartRead(&response_);
-    StartCall();
-  }
-
-  void Cancel() { context_.TryCancel(); }
-
-  void OnReadDone(bool ok) override;
-  void OnDone(const grpc::Status& status) override;
-
-  size_t device() const { return device_; }
-  bool connected() const { return connected_; }
-  Clock::time_point started() const { return started_; }
-
- private:
-  ConnectBench& bench_;
-  const size_t device_;
-  grpc::ClientContext context_;
-  gateway_v1::ConnectRequest request_;
-  ConnectResponse response_;
-  Clock::time_point started_;
-  bool connected_ = false;  // touched by this call's callbacks only, which gRPC serializes
-};
-
 // What one device's stream saw. Written by its callbacks, read by the main thread.
 struct Device {
   mutable std::mutex mutex;
@@ -215,7 +174,7 @@ struct Fanout {
   int64_t offline = 0;          // users Publish found without a live route
 };
 
-class ConnectBench {
+class ConnectBench final : public PushObserver {
  public:
   ConnectBench(const core::Config& config, std::vector<MintedUser> users)
       : target_(config.String("gateway")),
@@ -298,7 +257,7 @@ class ConnectBench {
       }
       if (gap > Clock::duration::zero()) std::this_thread::sleep_until(last_start + gap);
       last_start = Clock::now();
-      attempts_.push_back(std::make_unique<StreamClient>(*this, device));
+      attempts_.push_back(std::make_unique<PushStream>(*this, device));
       attempts_.back()->Start(*stubs_[device / per_channel_], users_[device].authorization);
     }
   }
@@ -367,7 +326,9 @@ class ConnectBench {
   }
 
   // Callbacks.
-  void OnConnected(size_t device, Clock::duration latency) {
+  void OnPushConnected(PushStream& stream, Clock::time_point at) override {
+    const size_t device = stream.device();
+    const Clock::duration latency = at - stream.started();
     {
       std::lock_guard lock(devices_[device].mutex);
       devices_[device].connected = true;
@@ -381,7 +342,10 @@ class ConnectBench {
     changed_.notify_all();
   }
 
-  void OnEvent(size_t device, int64_t event_id, Clock::time_point at) {
+  void OnPushEvent(PushStream& stream, const plaza::events::v1::Event& event,
+                   Clock::time_point at) override {
+    const size_t device = stream.device();
+    const int64_t event_id = event.event_id();
     bool first = false;
     {
       std::lock_guard lock(devices_[device].mutex);
@@ -393,15 +357,15 @@ class ConnectBench {
     if (first && event_id == current_event_.load()) arrived_.fetch_add(1);
   }
 
-  void OnMessage(ConnectResponse::KindCase kind) {
+  void OnPushOther(PushStream&, ConnectResponse::KindCase kind) override {
     if (kind == ConnectResponse::kHeartbeat) heartbeats_.fetch_add(1);
     if (kind == ConnectResponse::kResync) resyncs_.fetch_add(1);
     if (kind == ConnectResponse::kConnected) repeated_connected_.fetch_add(1);
     if (kind == ConnectResponse::KIND_NOT_SET) unknown_messages_.fetch_add(1);
   }
 
-  void OnDone(const StreamClient& attempt, const absl::Status& status,
-              std::chrono::milliseconds retry_after) {
+  void OnPushDone(PushStream& attempt, const absl::Status& status,
+                  std::chrono::milliseconds retry_after) override {
     std::lock_guard lock(mutex_);
     if (!attempt.connected()) {
       --in_flight_;
@@ -597,7 +561,7 @@ class ConnectBench {
 
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<gateway_v1::PushService::Stub>> stubs_;
-  std::vector<std::unique_ptr<StreamClient>> attempts_;  // the main thread's alone
+  std::vector<std::unique_ptr<PushStream>> attempts_;  // the main thread's alone
 
   // Opening and ending, under mutex_.
   mutable std::mutex mutex_;
@@ -627,32 +591,6 @@ class ConnectBench {
   std::atomic<int64_t> repeated_connected_{0};
   std::atomic<int64_t> unknown_messages_{0};
 };
-
-void StreamClient::OnReadDone(bool ok) {
-  if (!ok) return;  // the stream is over; OnDone follows
-  auto now = Clock::now();
-  if (response_.has_connected() && !connected_) {
-    connected_ = true;
-    bench_.OnConnected(device_, now - started_);
-  } else if (response_.has_event()) {
-    bench_.OnEvent(device_, response_.event().event_id(), now);
-  } else {
-    bench_.OnMessage(response_.kind_case());
-  }
-  StartRead(&response_);
-}
-
-void StreamClient::OnDone(const grpc::Status& status) {
-  std::chrono::milliseconds retry_after = kDefaultRetryAfter;
-  const auto& trailing = context_.GetServerTrailingMetadata();
-  if (auto hint = trailing.find(std::string(kRetryAfterKey)); hint != trailing.end()) {
-    int64_t ms = 0;
-    auto [end, error] =
-        std::from_chars(hint->second.data(), hint->second.data() + hint->second.size(), ms);
-    if (error == std::errc() && ms > 0) retry_after = std::chrono::milliseconds(ms);
-  }
-  bench_.OnDone(*this, FromGrpc(status, context_), retry_after);
-}
 
 }  // namespace
 

@@ -1,11 +1,11 @@
 #include "tools/bench/load.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 namespace plaza::bench {
 namespace {

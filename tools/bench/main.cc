@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "tools/bench/auth_scenario.h"
+#include "tools/bench/chat_scenario.h"
 #include "tools/bench/connect_scenario.h"
 #include "tools/bench/proxy_scenario.h"
 
@@ -23,6 +24,8 @@ constexpr Scenario kScenarios[] = {
      plaza::bench::RunProxyScenario},
     {"connect", "many push streams on the gateway: open time, RSS per stream, event fan-out",
      plaza::bench::RunConnectScenario},
+    {"chat", "direct messages end to end through the gateway: delivered/s vs. bare echo, CPU split",
+     plaza::bench::RunChatScenario},
 };
 
 }  // namespace

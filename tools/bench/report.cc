@@ -1,8 +1,8 @@
 #include "tools/bench/report.h"
 
-#include <cmath>
-
 #include <spdlog/fmt/fmt.h>
+
+#include <cmath>
 
 namespace plaza::bench {
 namespace {

@@ -81,6 +81,42 @@ Arrivals SummarizeArrivals(std::vector<double> arrival_ms, int64_t expected) {
   return arrivals;
 }
 
+Deliveries SummarizeDeliveries(const std::vector<SentMessage>& messages) {
+  constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+  Deliveries result;
+  std::vector<double> ack_ms, deliver_ms;
+  double first_ms = std::numeric_limits<double>::infinity();
+  double last_ms = -std::numeric_limits<double>::infinity();
+  for (const SentMessage& message : messages) {
+    first_ms = std::min(first_ms, message.sent_ms);
+    if (!message.acked_ms) {
+      ++result.unacknowledged;
+      if (message.delivered_ms) ++result.delivered_unacknowledged;
+      continue;
+    }
+    ++result.acknowledged;
+    ack_ms.push_back(*message.acked_ms - message.sent_ms);
+    last_ms = std::max(last_ms, *message.acked_ms);
+    if (!message.delivered_ms) {
+      ++result.undelivered;
+      continue;
+    }
+    deliver_ms.push_back(*message.delivered_ms - message.sent_ms);
+    last_ms = std::max(last_ms, *message.delivered_ms);
+    result.duplicates += std::max<int64_t>(0, message.copies - 1);
+  }
+  result.seconds = result.acknowledged > 0 ? (last_ms - first_ms) / 1000 : kUnknown;
+  auto summarize = [&](std::vector<double> latencies, int64_t errors) {
+    if (latencies.empty() || !(result.seconds > 0)) {
+      return Summary{.per_second = 0, .p50_ms = kUnknown, .p99_ms = kUnknown, .errors = errors};
+    }
+    return Summarize(std::move(latencies), errors, result.seconds);
+  };
+  result.sent = summarize(std::move(ack_ms), result.unacknowledged);
+  result.delivered = summarize(std::move(deliver_ms), result.undelivered);
+  return result;
+}
+
 void Tally::Add(std::string_view kind, int64_t count) {
   std::lock_guard lock(mutex_);
   auto it = counts_.find(kind);

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <chrono>
+
 // The statistics plaza-bench reports: latency percentiles and rates of one run, and medians
 // across runs. Pure functions, unit-tested in tests/stats_test.cc.
 
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +65,38 @@ struct Arrivals {
 // `arrival_ms` has one entry per receiver that got the message (any order).
 Arrivals SummarizeArrivals(std::vector<double> arrival_ms, int64_t expected);
 
+// One message from a sender to a receiver, as both saw it: times in milliseconds after a
+// common origin (e.g. the start of the run).
+struct SentMessage {
+  double sent_ms = 0;                  // the send started
+  std::optional<double> acked_ms;      // the sender got the server's OK; nullopt if it did not
+  std::optional<double> delivered_ms;  // the receiver first read it; nullopt if it never did
+  int64_t copies = 0;                  // how often the receiver read it (more than 1: duplicates)
+};
+
+// What a run of sends achieved. Only acknowledged messages count as sent or delivered: an
+// unacknowledged one may or may not be stored, and the sender would retry it.
+struct Deliveries {
+  // Acknowledged sends per second of `seconds`, with the send → acknowledgement latencies;
+  // errors = sends without an acknowledgement.
+  Summary sent;
+  // Acknowledged messages that reached their receiver, per second of `seconds`, with the
+  // send → delivery latencies; errors = acknowledged messages that never arrived.
+  Summary delivered;
+  int64_t acknowledged = 0;
+  int64_t unacknowledged = 0;
+  int64_t undelivered = 0;               // acknowledged, never delivered
+  int64_t delivered_unacknowledged = 0;  // delivered although the send failed (not counted)
+  int64_t duplicates = 0;                // extra copies of acknowledged messages
+  // From the first send to the last acknowledgement or delivery of an acknowledged message
+  // (NaN without one): the time the rates are over.
+  double seconds = 0;
+};
+
+// Summarizes `messages` (any order). Latencies and rates are NaN and 0 when nothing was
+// acknowledged, or delivered.
+Deliveries SummarizeDeliveries(const std::vector<SentMessage>& messages);
+
 // Failures counted by kind, e.g. "RESOURCE_EXHAUSTED RATE_LIMITED". Thread-safe.
 class Tally {
  public:
@@ -74,5 +109,10 @@ class Tally {
   mutable std::mutex mutex_;
   std::map<std::string, int64_t, std::less<>> counts_;
 };
+
+// A duration in (fractional) milliseconds, as reports print them.
+inline double Millis(std::chrono::steady_clock::duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
 
 }  // namespace plaza::bench

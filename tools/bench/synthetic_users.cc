@@ -1,8 +1,8 @@
 #include "tools/bench/synthetic_users.h"
 
-#include <random>
-
 #include <spdlog/fmt/fmt.h>
+
+#include <random>
 
 #include "plaza/core/status.h"
 #include "plaza/rpc/call.h"
@@ -91,6 +91,31 @@ absl::StatusOr<SyntheticUser> SyntheticUsers::SignUp() {
   v1::LoginResponse response;
   PLAZA_RETURN_IF_ERROR(FromGrpc(stub_->Login(&context, request, &response), context));
   return SyntheticUser{response.profile().user_id(), response.tokens().access_token()};
+}
+
+absl::Status MakeFriends(v1::IdentityService::Stub& identity, const SyntheticUser& from,
+                         const SyntheticUser& to) {
+  int64_t request_id = 0;
+  {
+    grpc::ClientContext context;
+    SetCallDeadline(context);
+    context.AddMetadata("authorization", from.authorization());
+    v1::SendFriendRequestRequest request;
+    request.set_user_id(to.user_id);
+    request.set_greeting("plaza-bench");
+    v1::SendFriendRequestResponse response;
+    PLAZA_RETURN_IF_ERROR(
+        FromGrpc(identity.SendFriendRequest(&context, request, &response), context));
+    if (response.became_friends()) return absl::OkStatus();
+    request_id = response.request().request_id();
+  }
+  grpc::ClientContext context;
+  SetCallDeadline(context);
+  context.AddMetadata("authorization", to.authorization());
+  v1::AcceptFriendRequestRequest request;
+  request.set_request_id(request_id);
+  v1::AcceptFriendRequestResponse response;
+  return FromGrpc(identity.AcceptFriendRequest(&context, request, &response), context);
 }
 
 }  // namespace plaza::bench

@@ -12,12 +12,15 @@
 // benchmarks, in the `x-plaza-client-ip` metadata that identity takes from the gateway. So each
 // user stays within every limit, as many real users behind many addresses would, and the limits
 // themselves are left as they are. The accounts stay in identity's database.
+//
+// MakeFriends then makes two of them friends the way their apps would (a request and its
+// acceptance, each with the user's own token), for scenarios that need friends (chat).
+
+#include <grpcpp/grpcpp.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "plaza/identity/v1/identity_service.grpc.pb.h"
@@ -28,6 +31,9 @@ namespace plaza::bench {
 struct SyntheticUser {
   int64_t user_id = 0;
   std::string access_token;  // lives as long as identity's access_token_ttl_seconds says
+
+  // The `authorization` metadata value for the user's calls: "Bearer <access token>".
+  std::string authorization() const { return "Bearer " + access_token; }
 };
 
 class SyntheticUsers {
@@ -49,5 +55,13 @@ class SyntheticUsers {
   std::unique_ptr<identity::v1::IdentityService::Stub> stub_;
   pg::Pool& outbox_;
 };
+
+// Makes `from` and `to` friends: `from` sends `to` a friend request and `to` accepts it (unless
+// identity answers that they are friends already, e.g. `to` had asked first). `identity` is a
+// stub on identity itself or on the gateway, which routes IdentityService; each call carries
+// the acting user's own token, and the per-user limits of identity (60 friend requests an hour)
+// and of the gateway apply. Fails with the first failing call's status.
+absl::Status MakeFriends(identity::v1::IdentityService::Stub& identity, const SyntheticUser& from,
+                         const SyntheticUser& to);
 
 }  // namespace plaza::bench

@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "tools/bench/report.h"
 
+#include <catch2/catch.hpp>
 #include <limits>
 #include <string>
-
-#include "tools/bench/report.h"
 
 using plaza::bench::RenderJson;
 using plaza::bench::RenderTable;

@@ -1,19 +1,21 @@
-#include <catch2/catch.hpp>
+#include "tools/bench/stats.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <thread>
 #include <vector>
 
-#include "tools/bench/stats.h"
-
 using plaza::bench::Arrivals;
 using plaza::bench::Compare;
 using plaza::bench::Comparison;
+using plaza::bench::Deliveries;
 using plaza::bench::Median;
 using plaza::bench::MedianOfRuns;
 using plaza::bench::Percentile;
+using plaza::bench::SentMessage;
 using plaza::bench::Summarize;
 using plaza::bench::SummarizeArrivals;
+using plaza::bench::SummarizeDeliveries;
 using plaza::bench::Summary;
 using plaza::bench::Tally;
 
@@ -105,6 +107,53 @@ TEST_CASE("SummarizeArrivals of nobody is all misses and no latency", "[bench][s
   CHECK(summary.received == 0);
   CHECK(std::isnan(summary.max_ms));
   CHECK(SummarizeArrivals({1.0, 2.0}, 1).missed == 0);  // never negative
+}
+
+TEST_CASE("SummarizeDeliveries counts only acknowledged messages", "[bench][stats]") {
+  std::vector<SentMessage> messages = {
+      {.sent_ms = 0, .acked_ms = 2, .delivered_ms = 1, .copies = 1},  // pushed before the ack
+      {.sent_ms = 2, .acked_ms = 5, .delivered_ms = 7, .copies = 3},  // two duplicates
+      {.sent_ms = 5, .acked_ms = 9},                                  // never arrived
+      {.sent_ms = 7, .delivered_ms = 12, .copies = 1},                // the send failed
+      {.sent_ms = 9},                                                 // failed, not pushed
+      {.sent_ms = 10, .acked_ms = 1500, .delivered_ms = 2000, .copies = 1},
+  };
+  Deliveries result = SummarizeDeliveries(messages);
+  CHECK(result.acknowledged == 4);
+  CHECK(result.unacknowledged == 2);
+  CHECK(result.undelivered == 1);
+  CHECK(result.delivered_unacknowledged == 1);
+  CHECK(result.duplicates == 2);
+  // From the first send (0) to the last delivery of an acknowledged message (2000 ms).
+  CHECK(result.seconds == Approx(2.0));
+  CHECK(result.sent.per_second == Approx(2.0));  // 4 acknowledged in 2 s
+  CHECK(result.sent.errors == 2);
+  CHECK(result.delivered.per_second == Approx(1.5));  // 3 delivered in 2 s
+  CHECK(result.delivered.errors == 1);
+  // Delivery latencies 1, 5, 1990: the median is 5.
+  CHECK(result.delivered.p50_ms == Approx(5));
+  // Acknowledgement latencies 2, 3, 4, 1490.
+  CHECK(result.sent.p50_ms == Approx(3.5));
+}
+
+TEST_CASE("SummarizeDeliveries without acknowledgements has no rate or latency", "[bench][stats]") {
+  Deliveries none = SummarizeDeliveries({});
+  CHECK(none.acknowledged == 0);
+  CHECK(std::isnan(none.seconds));
+  CHECK(none.delivered.per_second == 0);
+  CHECK(std::isnan(none.delivered.p99_ms));
+
+  Deliveries failed = SummarizeDeliveries({{.sent_ms = 1}, {.sent_ms = 2, .delivered_ms = 3}});
+  CHECK(failed.unacknowledged == 2);
+  CHECK(failed.sent.errors == 2);
+  CHECK(failed.sent.per_second == 0);
+  CHECK(std::isnan(failed.sent.p50_ms));
+
+  Deliveries lost = SummarizeDeliveries({{.sent_ms = 0, .acked_ms = 4}});
+  CHECK(lost.sent.per_second == Approx(250));
+  CHECK(lost.delivered.per_second == 0);
+  CHECK(lost.delivered.errors == 1);
+  CHECK(std::isnan(lost.delivered.p50_ms));
 }
 
 TEST_CASE("Tally counts kinds from many threads, most frequent first", "[bench][stats]") {
