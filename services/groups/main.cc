@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <thread>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/config.h"
@@ -50,28 +49,16 @@ int main(int argc, char** argv) {
   rpc::Server server(rpc::ServerOptionsFrom(config, "groups"), &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);
-  if (auto started = server.Start(); !started.ok()) {
-    spdlog::critical("{}", started.ToString());
-    return 2;
-  }
-
   // Serving waits for the schema; then changes not yet delivered to messaging (from before a
   // crash, or while it was down) are retried in the background.
-  std::atomic<bool> stopping{false};
-  std::thread readiness([&] {
-    if (!pg::MigrateWhenReachable(pg, "groups", groups::Migrations(), stopping)) return;
-    relay.Start(std::chrono::milliseconds(config.Int("outbox_interval_ms")));
-    server.SetServing(true);
-    spdlog::info("groups is serving");
-  });
-
-  int signal = rpc::WaitForTerminationSignal();
-  spdlog::info("signal {}: shutting down", signal);
-  stopping = true;
-  readiness.join();
-  server.Shutdown();
+  int exit_code =
+      rpc::ServeUntilTerminated(server, "groups", [&](const std::atomic<bool>& stopping) {
+        if (!pg::MigrateWhenReachable(pg, "groups", groups::Migrations(), stopping)) return false;
+        relay.Start(std::chrono::milliseconds(config.Int("outbox_interval_ms")));
+        return true;
+      });
   relay.Stop();
   pg.Close();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }

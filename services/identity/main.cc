@@ -73,33 +73,22 @@ int main(int argc, char** argv) {
   // Diagnostics: the bare cost of a call, direct or through the gateway (plaza-bench proxy).
   rpc::EchoService echo;
   server.Register(&echo);
-  if (auto started = server.Start(); !started.ok()) {
-    spdlog::critical("{}", started.ToString());
-    return 2;
-  }
-
   // Serving waits for the schema and for Redis; either may come up after us.
-  std::atomic<bool> stopping{false};
-  std::thread readiness([&] {
-    if (!pg::MigrateWhenReachable(pg, "identity", identity::Migrations(), stopping)) return;
-    absl::Status pinged;
-    while (!stopping && !(pinged = redis.Ping()).ok()) {
-      spdlog::warn("redis not ready ({}); retrying", pinged.ToString());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    if (stopping) return;
-    mirror.Start();
-    server.SetServing(true);
-    spdlog::info("identity is serving");
-  });
-
-  int signal = rpc::WaitForTerminationSignal();
-  spdlog::info("signal {}: shutting down", signal);
-  stopping = true;
-  readiness.join();
-  server.Shutdown();
+  int exit_code =
+      rpc::ServeUntilTerminated(server, "identity", [&](const std::atomic<bool>& stopping) {
+        if (!pg::MigrateWhenReachable(pg, "identity", identity::Migrations(), stopping))
+          return false;
+        absl::Status pinged;
+        while (!stopping && !(pinged = redis.Ping()).ok()) {
+          spdlog::warn("redis not ready ({}); retrying", pinged.ToString());
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        if (stopping) return false;
+        mirror.Start();
+        return true;
+      });
   mirror.Stop();
   pg.Close();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }

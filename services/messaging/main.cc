@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <thread>
 
 #include "plaza/auth/token.h"
 #include "plaza/core/config.h"
@@ -49,25 +48,12 @@ int main(int argc, char** argv) {
   rpc::Server server(rpc::ServerOptionsFrom(config, "messaging"), &verifier, &revocations);
   server.Register(&service);
   server.Register(&internal);
-  if (auto started = server.Start(); !started.ok()) {
-    spdlog::critical("{}", started.ToString());
-    return 2;
-  }
-
   // Serving waits for the schema; Redis only carries pushes, which are hints.
-  std::atomic<bool> stopping{false};
-  std::thread readiness([&] {
-    if (!pg::MigrateWhenReachable(pg, "messaging", messaging::Migrations(), stopping)) return;
-    server.SetServing(true);
-    spdlog::info("messaging is serving");
-  });
-
-  int signal = rpc::WaitForTerminationSignal();
-  spdlog::info("signal {}: shutting down", signal);
-  stopping = true;
-  readiness.join();
-  server.Shutdown();
+  int exit_code =
+      rpc::ServeUntilTerminated(server, "messaging", [&](const std::atomic<bool>& stopping) {
+        return pg::MigrateWhenReachable(pg, "messaging", messaging::Migrations(), stopping);
+      });
   pg.Close();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }

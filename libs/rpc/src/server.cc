@@ -1,10 +1,11 @@
 #include "plaza/rpc/server.h"
 
-#include <csignal>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "plaza/core/status.h"
@@ -45,21 +46,22 @@ absl::Status Server::Start() {
   if (generic_service_ != nullptr) builder.RegisterCallbackGenericService(generic_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeObservabilityInterceptor(metrics_, options_.trust_client_ip_header,
-                                                              options_.metric_method_label));
+                                                      options_.metric_method_label));
   if (verifier_ != nullptr) {
     interceptors.push_back(MakeAuthInterceptor(*verifier_, revocations_, metrics_));
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (!server_ || grpc_port_ == 0) {
-    return Unavailable("GRPC_BIND_FAILED",
-                       "cannot listen on " + options_.host + ":" + std::to_string(options_.grpc_port));
+    return Unavailable("GRPC_BIND_FAILED", "cannot listen on " + options_.host + ":" +
+                                               std::to_string(options_.grpc_port));
   }
   SetServing(false);
   if (options_.metrics_port >= 0) {
     http_ = std::make_unique<HttpEndpoint>([this] { return metrics_.Render(); },
                                            [this] { return serving_.load(); });
-    std::string http_host = options_.host == "0.0.0.0" || options_.host.empty() ? "0.0.0.0" : options_.host;
+    std::string http_host =
+        options_.host == "0.0.0.0" || options_.host.empty() ? "0.0.0.0" : options_.host;
     PLAZA_RETURN_IF_ERROR(http_->Start(http_host, options_.metrics_port));
   }
   spdlog::info("{} listening: grpc={}:{} metrics={}", options_.service_name, options_.host,
@@ -102,6 +104,26 @@ int WaitForTerminationSignal() {
   int received = 0;
   sigwait(&signals, &received);
   return received;
+}
+
+int ServeUntilTerminated(Server& server, std::string_view name,
+                         const std::function<bool(const std::atomic<bool>& stopping)>& prepare) {
+  if (auto started = server.Start(); !started.ok()) {
+    spdlog::critical("{}", started.ToString());
+    return 2;
+  }
+  std::atomic<bool> stopping{false};
+  std::thread readiness([&] {
+    if (!prepare(stopping)) return;
+    server.SetServing(true);
+    spdlog::info("{} is serving", name);
+  });
+  int signal = WaitForTerminationSignal();
+  spdlog::info("signal {}: shutting down", signal);
+  stopping = true;
+  readiness.join();
+  server.Shutdown();
+  return 0;
 }
 
 }  // namespace plaza::rpc

@@ -17,6 +17,7 @@
 #include "plaza/events/relation_changes.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/rpc/server.h"
+#include "plaza/testing/rpc_call.h"
 #include "plaza/testing/testing.h"
 #include "push_probe.h"
 #include "services/identity/identity_service.h"
@@ -139,28 +140,16 @@ struct Messaging {
   }
 };
 
-struct Outcome {
-  grpc::StatusCode code;
-  std::string reason;
-  bool ok() const { return code == grpc::StatusCode::OK; }
-};
+using plaza::testing::Method;
+using plaza::testing::Outcome;
 
-template <typename Stub, typename Request, typename Response>
-using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
-
+// Calls as `user` (or anonymously); an INTERNAL answer is always a bug.
 template <typename Stub, typename Request, typename Response>
 Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const User* user,
              const Request& request, Response* response) {
-  grpc::ClientContext context;
-  if (user != nullptr) context.AddMetadata("authorization", "Bearer " + user->token);
-  grpc::Status status = (stub.*method)(&context, request, response);
-  Outcome outcome{status.error_code(), ""};
-  const auto& trailers = context.GetServerTrailingMetadata();
-  if (auto it = trailers.find("x-plaza-reason"); it != trailers.end()) {
-    outcome.reason.assign(it->second.data(), it->second.size());
-  }
-  if (status.error_code() == grpc::StatusCode::INTERNAL)
-    FAIL("INTERNAL: " << status.error_message());
+  Outcome outcome = plaza::testing::Call(
+      stub, method, user != nullptr ? user->token : std::string(), request, response);
+  if (outcome.code == grpc::StatusCode::INTERNAL) FAIL("INTERNAL: " << outcome.message);
   return outcome;
 }
 

@@ -91,6 +91,14 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT; returns the signal number.
 int WaitForTerminationSignal();
 
+// What a service's main() does once its server is built and its services registered: starts the
+// server (exit code 2 if it cannot), runs `prepare` on its own thread (migrations, waiting for
+// dependencies; it returns false when `stopping` interrupted it) and then reports SERVING, waits
+// for SIGTERM or SIGINT, and stops: `prepare` first, then the server, draining calls in flight.
+// Returns the process's exit code; the caller then stops what it started and closes its pools.
+int ServeUntilTerminated(Server& server, std::string_view name,
+                         const std::function<bool(const std::atomic<bool>& stopping)>& prepare);
+
 // For main(): the value, or the error logged (naming `what`) and exit code 2, as for a bad
 // setting.
 template <typename T>
