@@ -377,8 +377,10 @@ grpc::Status MessagingService::SearchMessages(grpc::ServerContext* context,
                                               v1::SearchMessagesResponse* response) {
   return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
     PLAZA_RETURN_IF_ERROR(core::ValidateText("query", request->query(), 1, kMaxQueryChars));
-    if (request->conversation_id() < 0)
+    // 0 searches every conversation of the caller.
+    if (request->conversation_id() != 0) {
       PLAZA_RETURN_IF_ERROR(ValidateConversationId(request->conversation_id()));
+    }
     int32_t page_size = 0;
     PLAZA_RETURN_IF_ERROR(core::ResolvePageSize(request->page_size(), 20, 50, page_size));
     int64_t offset = 0;

@@ -96,7 +96,8 @@ constexpr const char* kSend =
     "RETURNING m.user_id) "
     "SELECT i.seq, conv.kind, false, (SELECT array_agg(user_id) FROM touched)::text FROM inserted "
     "i, conv "
-    "UNION ALL SELECT e.seq, 0, true, NULL FROM existing e";
+    "UNION ALL SELECT e.seq, c.kind, true, NULL FROM existing e "
+    "JOIN messaging.conversations c ON c.conversation_id = $1";
 
 // Why a writer cannot write: the conversation, and the writer's membership if any.
 constexpr const char* kWriterState =
@@ -319,16 +320,12 @@ absl::StatusOr<SendResult> SendIn(pqxx::work& tx, core::IdGenerator& ids, core::
   SendResult result;
   int64_t seq = rows[0][0].as<int64_t>();
   result.duplicate = rows[0][2].as<bool>();
+  result.kind = static_cast<v1::ConversationKind>(rows[0][1].as<int>());
   if (result.duplicate) {
     PLAZA_ASSIGN_OR_RETURN(result.message, MessageIn(tx, message.conversation_id, seq));
-    result.kind = static_cast<v1::ConversationKind>(
-        pg::Exec1(tx, "SELECT kind FROM messaging.conversations WHERE conversation_id = $1",
-                  message.conversation_id)[0]
-            .as<int>());
     result.member_ids = CurrentMembersIn(tx, message.conversation_id);
     return result;
   }
-  result.kind = static_cast<v1::ConversationKind>(rows[0][1].as<int>());
   auto& stored = result.message;
   stored.set_message_id(message_id);
   stored.set_conversation_id(message.conversation_id);
