@@ -1141,3 +1141,57 @@ TEST_CASE("Changes committed while messaging is down reach it later, in order an
     CHECK(c.MessagingMembers(id) == c.GroupMembers(id));
   }
 }
+
+TEST_CASE("Every client method needs a token, and ids are checked before anything is read",
+          "[groups][db]") {
+  Cluster c;
+  std::vector<plaza::testing::Outcome> outcomes;
+  auto anonymous = [&](auto method, auto request) {
+    typename decltype(plaza::testing::ResponseOf(method))::type response;
+    outcomes.push_back(plaza::testing::Call(*c.stub, method, "", request, &response));
+  };
+  anonymous(STUB(CreateGroup), v1::CreateGroupRequest());
+  anonymous(STUB(GetGroup), v1::GetGroupRequest());
+  anonymous(STUB(ListMyGroups), v1::ListMyGroupsRequest());
+  anonymous(STUB(UpdateGroup), v1::UpdateGroupRequest());
+  anonymous(STUB(SetAnnouncement), v1::SetAnnouncementRequest());
+  anonymous(STUB(UpdateGroupSettings), v1::UpdateGroupSettingsRequest());
+  anonymous(STUB(MuteAll), v1::MuteAllRequest());
+  anonymous(STUB(MuteMember), v1::MuteMemberRequest());
+  anonymous(STUB(SetAdmin), v1::SetAdminRequest());
+  anonymous(STUB(TransferOwnership), v1::TransferOwnershipRequest());
+  anonymous(STUB(PinMessage), v1::PinMessageRequest());
+  anonymous(STUB(DissolveGroup), v1::DissolveGroupRequest());
+  anonymous(STUB(AddMembers), v1::AddMembersRequest());
+  anonymous(STUB(RemoveMembers), v1::RemoveMembersRequest());
+  anonymous(STUB(LeaveGroup), v1::LeaveGroupRequest());
+  anonymous(STUB(CreateInvite), v1::CreateInviteRequest());
+  anonymous(STUB(RevokeInvite), v1::RevokeInviteRequest());
+  anonymous(STUB(JoinByInvite), v1::JoinByInviteRequest());
+  anonymous(STUB(ListJoinRequests), v1::ListJoinRequestsRequest());
+  anonymous(STUB(ApproveJoinRequest), v1::ApproveJoinRequestRequest());
+  anonymous(STUB(RejectJoinRequest), v1::RejectJoinRequestRequest());
+  anonymous(STUB(ListMembers), v1::ListMembersRequest());
+  anonymous(STUB(SetMyGroupNickname), v1::SetMyGroupNicknameRequest());
+  anonymous(STUB(UpdateMyGroupSettings), v1::UpdateMyGroupSettingsRequest());
+  REQUIRE(outcomes.size() == 24);
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.code == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(outcome.reason == "TOKEN_MISSING");
+  }
+
+  User mei = c.NewUser("Mei");
+  CHECK(Refused(c, STUB(GetGroup), mei, v1::GetGroupRequest(), kInvalid) == "GROUP_ID_INVALID");
+  v1::MuteMemberRequest mute;
+  mute.set_group_id(1);
+  mute.set_duration_seconds(60);
+  CHECK(Refused(c, STUB(MuteMember), mei, mute, kInvalid) == "USER_ID_INVALID");
+  v1::RevokeInviteRequest revoke;
+  revoke.set_group_id(1);
+  CHECK(Refused(c, STUB(RevokeInvite), mei, revoke, kInvalid) == "INVITE_ID_INVALID");
+  v1::GetSendPolicyRequest policy;
+  policy.set_group_id(1);
+  v1::GetSendPolicyResponse verdict;
+  CHECK(Call(*c.internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, policy, &verdict)
+            .reason == "USER_ID_INVALID");
+}

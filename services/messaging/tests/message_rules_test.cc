@@ -164,3 +164,12 @@ TEST_CASE("each forwarded copy has its own stable client id") {
   CHECK(ForwardCopyId("fw-1", 0) == "fw-1#0");
   CHECK(ForwardCopyId("fw-1", 0) != ForwardCopyId("fw-1", 1));
 }
+
+TEST_CASE("stickers and notices need their ids and kinds") {
+  MessageContent sticker;
+  sticker.mutable_sticker()->set_sticker_id("bad id!");
+  CHECK(ReasonFor(sticker) == "STICKER_INVALID");
+  MessageContent notice;
+  notice.mutable_system_notice()->set_kind("");
+  CHECK(ReasonFor(notice, Author::kService) == "NOTICE_INVALID");
+}

@@ -886,3 +886,147 @@ TEST_CASE("Group members see only messages from their time in the group", "[mess
   CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(group, "hello?"),
                 grpc::StatusCode::FAILED_PRECONDITION) == "CONVERSATION_CLOSED");
 }
+
+TEST_CASE("Every client method needs a token", "[messaging][db]") {
+  Messaging m;
+  std::vector<Outcome> outcomes;
+  auto anonymous = [&](auto method, auto request) {
+    typename decltype(plaza::testing::ResponseOf(method))::type response;
+    outcomes.push_back(plaza::testing::Call(*m.stub, method, "", request, &response));
+  };
+  anonymous(STUB(OpenDirectConversation), v1::OpenDirectConversationRequest());
+  anonymous(STUB(ListConversations), v1::ListConversationsRequest());
+  anonymous(STUB(GetConversation), v1::GetConversationRequest());
+  anonymous(STUB(SendMessage), v1::SendMessageRequest());
+  anonymous(STUB(GetHistory), v1::GetHistoryRequest());
+  anonymous(STUB(Sync), v1::SyncRequest());
+  anonymous(STUB(MarkRead), v1::MarkReadRequest());
+  anonymous(STUB(RecallMessage), v1::RecallMessageRequest());
+  anonymous(STUB(EditMessage), v1::EditMessageRequest());
+  anonymous(STUB(GetEditHistory), v1::GetEditHistoryRequest());
+  anonymous(STUB(DeleteMessages), v1::DeleteMessagesRequest());
+  anonymous(STUB(ForwardMessages), v1::ForwardMessagesRequest());
+  anonymous(STUB(UpdateConversationSettings), v1::UpdateConversationSettingsRequest());
+  anonymous(STUB(ClearHistory), v1::ClearHistoryRequest());
+  anonymous(STUB(SendTyping), v1::SendTypingRequest());
+  anonymous(STUB(SearchMessages), v1::SearchMessagesRequest());
+  anonymous(STUB(GetMessagingSettings), v1::GetMessagingSettingsRequest());
+  anonymous(STUB(UpdateMessagingSettings), v1::UpdateMessagingSettingsRequest());
+  REQUIRE(outcomes.size() == 18);
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.code == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(outcome.reason == "TOKEN_MISSING");
+  }
+}
+
+TEST_CASE("The remaining refusals of the client API", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  int64_t chat = FriendsChat(m, mei, lei);
+  v1::MarkReadRequest read;
+  read.set_conversation_id(chat);
+  CHECK(Refused(m, STUB(MarkRead), mei, read, grpc::StatusCode::INVALID_ARGUMENT) == "SEQ_INVALID");
+  v1::ListConversationsRequest list;
+  list.set_page_token("not a token");
+  CHECK(Refused(m, STUB(ListConversations), mei, list, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "PAGE_TOKEN_INVALID");
+  list.clear_page_token();
+  list.set_page_size(-1);
+  CHECK(Refused(m, STUB(ListConversations), mei, list, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "PAGE_SIZE_INVALID");
+
+  // Only texts are edited.
+  v1::SendMessageRequest sticker = TextRequest(chat, "x");
+  sticker.mutable_content()->mutable_sticker()->set_sticker_id("smile");
+  auto sent = Ok(m, STUB(SendMessage), mei, sticker).message();
+  v1::EditMessageRequest edit;
+  edit.set_conversation_id(chat);
+  edit.set_seq(sent.seq());
+  edit.mutable_text()->set_text("words");
+  CHECK(Refused(m, STUB(EditMessage), mei, edit, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "NOT_TEXT");
+  // A recalled message can be neither edited nor forwarded.
+  auto gone = Send(m, mei, chat, "gone");
+  v1::RecallMessageRequest recall;
+  recall.set_conversation_id(chat);
+  recall.set_seq(gone.seq());
+  Ok(m, STUB(RecallMessage), mei, recall);
+  edit.set_seq(gone.seq());
+  CHECK(Refused(m, STUB(EditMessage), mei, edit, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "MESSAGE_RECALLED");
+  v1::ForwardMessagesRequest forward;
+  forward.set_source_conversation_id(chat);
+  forward.add_seqs(gone.seq());
+  forward.set_target_conversation_id(chat);
+  forward.set_client_message_id("fw-gone");
+  CHECK(Refused(m, STUB(ForwardMessages), mei, forward, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "MESSAGE_RECALLED");
+  // Notices are not forwarded.
+  int64_t group = CreateGroup(m, {&mei, &lei}, "created");
+  forward.set_source_conversation_id(group);
+  forward.set_seqs(0, 1);
+  CHECK(Refused(m, STUB(ForwardMessages), mei, forward, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "FORWARD_NOT_ALLOWED");
+  CHECK(HistoryTexts(m, mei, chat).size() == 2);  // the sticker and the recalled text only
+
+  // Identity unreachable: a pair it was never asked about cannot be checked.
+  User zhao = m.NewUser("Zhao");
+  m.BeFriends(mei, zhao);
+  m.identity_server.Shutdown();
+  v1::OpenDirectConversationRequest open;
+  open.set_peer_user_id(zhao.user_id);
+  CHECK(Refused(m, STUB(OpenDirectConversation), mei, open, grpc::StatusCode::UNAVAILABLE) ==
+        "IDENTITY_UNAVAILABLE");
+}
+
+TEST_CASE("The internal API refuses bad requests and changes nothing", "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  int64_t chat = FriendsChat(m, mei, lei);
+  auto internal = [&](auto method, const auto& request) {
+    typename decltype(plaza::testing::ResponseOf(method))::type response;
+    return plaza::testing::Call(*m.internal_stub, method, "", request, &response);
+  };
+  using Internal = v1::InternalService::Stub;
+
+  v1::CreateConversationRequest create;
+  create.set_conversation_id(m.ids.Next());
+  create.set_kind(v1::CONVERSATION_KIND_DIRECT);
+  create.add_member_ids(mei.user_id);
+  CHECK(internal(&Internal::CreateConversation, create).reason == "KIND_INVALID");
+  create.set_kind(v1::CONVERSATION_KIND_GROUP);
+  create.clear_member_ids();
+  CHECK(internal(&Internal::CreateConversation, create).reason == "MEMBERS_INVALID");
+  create.add_member_ids(-3);
+  CHECK(internal(&Internal::CreateConversation, create).reason == "MEMBERS_INVALID");
+  create.set_member_ids(0, mei.user_id);
+  create.mutable_notice()->set_kind("bad kind!");
+  CHECK(internal(&Internal::CreateConversation, create).reason == "NOTICE_INVALID");
+  create.clear_notice();
+  create.set_conversation_id(chat);  // taken by a direct conversation
+  auto exists = internal(&Internal::CreateConversation, create);
+  CHECK(exists.code == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(exists.reason == "CONVERSATION_EXISTS");
+
+  v1::AddMembersRequest add;
+  add.set_conversation_id(chat);
+  add.add_user_ids(m.NewUser("Zhao").user_id);
+  auto direct = internal(&Internal::AddMembers, add);
+  CHECK(direct.code == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(direct.reason == "DIRECT_CONVERSATION");
+  add.set_conversation_id(m.ids.Next());
+  CHECK(internal(&Internal::AddMembers, add).reason == "CONVERSATION_NOT_FOUND");
+
+  v1::PostMessageRequest post;
+  post.set_conversation_id(chat);
+  post.set_sender_id(-1);
+  post.set_client_message_id("p-1");
+  post.mutable_content()->mutable_text()->set_text("hi");
+  CHECK(internal(&Internal::PostMessage, post).reason == "SENDER_INVALID");
+  post.set_sender_id(0);
+  post.clear_content();
+  CHECK(internal(&Internal::PostMessage, post).reason == "CONTENT_EMPTY");
+  CHECK(HistoryTexts(m, mei, chat).empty());
+}

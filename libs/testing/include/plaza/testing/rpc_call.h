@@ -19,6 +19,17 @@ struct Outcome {
 template <typename Stub, typename Request, typename Response>
 using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
 
+// The response type of a stub method, for tests that call many methods alike:
+// `typename decltype(ResponseOf(method))::type response;`.
+template <typename Response>
+struct ResponseType {
+  using type = Response;
+};
+template <typename Stub, typename Request, typename Response>
+ResponseType<Response> ResponseOf(Method<Stub, Request, Response>) {
+  return {};
+}
+
 // An empty `bearer_token` sends no authorization.
 template <typename Stub, typename Request, typename Response>
 Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const std::string& bearer_token,
