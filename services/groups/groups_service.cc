@@ -1,11 +1,13 @@
 #include "services/groups/groups_service.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
 
 #include <set>
 
 #include "plaza/core/status.h"
 #include "plaza/core/text.h"
+#include "plaza/events/announcements.h"
 
 namespace plaza::groups {
 namespace {
@@ -109,6 +111,17 @@ std::optional<bool> IfSet(bool has, bool value) {
 
 }  // namespace
 
+void GroupsService::Changed(int64_t group_id) {
+  deps_.relay.DeliverGroup(group_id);
+  if (auto announced = events::Announce(deps_.redis, events::kGroupChangesChannel,
+                                        events::EncodeGroupChange(group_id));
+      !announced.ok()) {
+    // Listeners stop trusting what they remember while Redis is away, and forget it within a
+    // minute anyway.
+    spdlog::warn("could not announce a change of group {}: {}", group_id, announced.ToString());
+  }
+}
+
 grpc::Status GroupsService::CreateGroup(grpc::ServerContext* context,
                                         const v1::CreateGroupRequest* request,
                                         v1::CreateGroupResponse* response) {
@@ -122,7 +135,7 @@ grpc::Status GroupsService::CreateGroup(grpc::ServerContext* context,
                                         kMaxMembers - 1, group.member_ids));
     PLAZA_RETURN_IF_ERROR(deps_.people.RequireFriends(caller.user_id, group.member_ids));
     PLAZA_ASSIGN_OR_RETURN(*response->mutable_group(), deps_.store.CreateGroup(group));
-    deps_.relay.DeliverGroup(response->group().group_id());
+    Changed(response->group().group_id());
     return absl::OkStatus();
   });
 }
@@ -385,7 +398,7 @@ grpc::Status GroupsService::JoinByInvite(grpc::ServerContext* context,
                            deps_.invites.Verify(request->payload(), deps_.clock.Now()));
     PLAZA_ASSIGN_OR_RETURN(JoinResult result,
                            deps_.store.JoinByInvite(caller.user_id, claims, request->message()));
-    if (result.outcome == v1::JOIN_OUTCOME_JOINED) deps_.relay.DeliverGroup(claims.group_id);
+    if (result.outcome == v1::JOIN_OUTCOME_JOINED) Changed(claims.group_id);
     response->set_outcome(result.outcome);
     response->set_group_id(claims.group_id);
     response->set_request_id(result.request_id);

@@ -3,11 +3,13 @@
 // The gRPC face of groups: plaza.groups.v1.GroupsService for clients and InternalService for
 // messaging. Validates input, checks friendships with identity where people are brought in,
 // calls the store (which decides roles and limits inside the transaction that acts), delivers
-// what the change queued for messaging, and maps results to statuses with reasons.
+// what the change queued for messaging, announces the change (messaging forgets what it
+// remembered about who may speak there), and maps results to statuses with reasons.
 
 #include "plaza/core/clock.h"
 #include "plaza/groups/v1/groups_service.grpc.pb.h"
 #include "plaza/groups/v1/internal_service.grpc.pb.h"
+#include "plaza/redis/redis.h"
 #include "plaza/rpc/call.h"
 #include "services/groups/groups_store.h"
 #include "services/groups/invite_token.h"
@@ -23,6 +25,7 @@ struct GroupsDependencies {
   OutboxRelay& relay;
   const InviteSigner& invites;
   const core::Clock& clock;
+  redis::Pool& redis;
 };
 
 class GroupsService final : public v1::GroupsService::Service {
@@ -79,13 +82,15 @@ class GroupsService final : public v1::GroupsService::Service {
                                      v1::UpdateMyGroupSettingsResponse*) override;
 
  private:
-  // `result` of a store call that may have queued changes of `group_id` for messaging; if it
-  // succeeded, delivers them before the caller gets the answer.
+  // `result` of a store call that changed `group_id`; if it succeeded, see Changed.
   template <typename Result>
   Result Delivered(int64_t group_id, Result result) {
-    if (result.ok()) deps_.relay.DeliverGroup(group_id);
+    if (result.ok()) Changed(group_id);
     return result;
   }
+  // After a change of the group committed: delivers what it queued for messaging and announces
+  // it, before the caller gets the answer.
+  void Changed(int64_t group_id);
 
   GroupsDependencies deps_;
 };

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       store, people,
       grpc::CreateChannel(config.String("messaging_address"), grpc::InsecureChannelCredentials()),
       std::chrono::milliseconds(config.Int("messaging_deadline_ms")), clock);
-  groups::GroupsService service({store, people, relay, invites, clock});
+  groups::GroupsService service({store, people, relay, invites, clock, redis});
   groups::InternalService internal(store, clock);
 
   rpc::Server server(rpc::ServerOptionsFrom(config, "groups"), &verifier, &revocations);

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "plaza/events/relation_changes.h"
+#include "plaza/events/announcements.h"
 
 namespace plaza::identity {
 
@@ -35,7 +35,8 @@ void Notifier::FriendAdded(int64_t user_id, int64_t other_user_id) {
 }
 
 void Notifier::RelationNarrowed(int64_t user_id, int64_t other_user_id) {
-  if (auto announced = events::AnnounceRelationChange(redis_, user_id, other_user_id);
+  if (auto announced = events::Announce(redis_, events::kRelationChangesChannel,
+                                         events::EncodeRelationChange(user_id, other_user_id));
       !announced.ok()) {
     // Listeners stop trusting what they remember while Redis is away, and forget it within a
     // minute anyway.

@@ -10,7 +10,7 @@ namespace plaza::messaging {
 
 inline constexpr int kDefaultGrpcPort = 7102;
 
-// ServiceConfigKeys plus identity_address and identity_deadline_ms.
+// ServiceConfigKeys plus the address and call deadline of identity and of groups.
 std::vector<core::ConfigKey> ConfigKeys();
 
 }  // namespace plaza::messaging

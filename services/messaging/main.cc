@@ -39,10 +39,13 @@ int main(int argc, char** argv) {
   messaging::Relations relations(
       grpc::CreateChannel(config.String("identity_address"), grpc::InsecureChannelCredentials()),
       std::chrono::milliseconds(config.Int("identity_deadline_ms")), config.String("redis_url"));
+  messaging::GroupPolicies group_policies(
+      grpc::CreateChannel(config.String("groups_address"), grpc::InsecureChannelCredentials()),
+      std::chrono::milliseconds(config.Int("groups_deadline_ms")), config.String("redis_url"));
   events::Publisher publisher(redis);
   events::EventSender sender(publisher, ids, clock);
   messaging::Pushes pushes(sender);
-  messaging::MessagingService service(store, relations, pushes);
+  messaging::MessagingService service(store, relations, group_policies, pushes);
   messaging::InternalService internal(store, pushes);
 
   rpc::Server server(rpc::ServerOptionsFrom(config, "messaging"), &verifier, &revocations);

@@ -1,5 +1,7 @@
 #include "services/messaging/message_rules.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <cmath>
 #include <set>
 
@@ -197,6 +199,31 @@ bool WithinEditWindow(std::chrono::system_clock::time_point sent_at,
 
 std::string ForwardCopyId(std::string_view client_message_id, int index) {
   return std::string(client_message_id) + "#" + std::to_string(index);
+}
+
+absl::Status SendVerdict(const groups::v1::GetSendPolicyResponse& policy, bool mentions_all) {
+  if (policy.can_send()) {
+    if (mentions_all && !policy.can_mention_all()) {
+      return PermissionDenied("MENTION_ALL_NOT_ALLOWED",
+                              "only the owner and admins may mention everyone");
+    }
+    return absl::OkStatus();
+  }
+  switch (policy.refusal()) {
+    case groups::v1::SEND_REFUSAL_NOT_A_MEMBER:
+      return PermissionDenied("NOT_A_MEMBER", "you are no longer a member of this conversation");
+    case groups::v1::SEND_REFUSAL_MUTED:
+      return PermissionDenied(
+          "MUTED", "an owner or admin muted you in this group until " +
+                       google::protobuf::util::TimeUtil::ToString(policy.mute_end_time()));
+    case groups::v1::SEND_REFUSAL_ALL_MUTED:
+      return PermissionDenied("ALL_MUTED",
+                              "only the owner and admins may speak while the group is muted");
+    case groups::v1::SEND_REFUSAL_DISSOLVED:
+      return FailedPrecondition("CONVERSATION_CLOSED", "this conversation is read-only now");
+    default:
+      return PermissionDenied("SEND_REFUSED", "the group does not let you send now");
+  }
 }
 
 }  // namespace plaza::messaging

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "plaza/groups/v1/internal_service.pb.h"
 #include "plaza/messaging/v1/messages.pb.h"
 
 namespace plaza::messaging {
@@ -41,6 +42,12 @@ bool WithinRecallWindow(std::chrono::system_clock::time_point sent_at,
                         std::chrono::system_clock::time_point now);
 bool WithinEditWindow(std::chrono::system_clock::time_point sent_at,
                       std::chrono::system_clock::time_point now);
+
+// Groups' answer to "may this member send now", as a status: OK, or PERMISSION_DENIED
+// NOT_A_MEMBER, MUTED (saying until when), ALL_MUTED, MENTION_ALL_NOT_ALLOWED (a message with
+// @all from someone who may not mention everyone), SEND_REFUSED (a refusal this build does not
+// know), or FAILED_PRECONDITION CONVERSATION_CLOSED for a dissolved group.
+absl::Status SendVerdict(const groups::v1::GetSendPolicyResponse& policy, bool mentions_all);
 
 // The client message id of copy `index` (0-based) of a forward sent with `client_message_id`,
 // so a retried forward stores each copy once.

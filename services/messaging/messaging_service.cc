@@ -13,6 +13,7 @@ namespace {
 
 constexpr int kMaxDeletePerCall = 100;
 constexpr int kMaxForwardPerCall = 30;
+constexpr int kMaxReadCountsPerCall = 100;
 constexpr int kMaxMembersPerCall = 500;
 constexpr int32_t kMaxSearchOffset = 1000;
 constexpr size_t kMaxQueryChars = 100;
@@ -79,24 +80,26 @@ events::DeviceRef DeviceOf(const rpc::Caller& caller) {
 }  // namespace
 
 absl::Status MessagingService::CheckCanWrite(const rpc::Caller& caller, int64_t conversation_id,
-                                             bool& group) {
+                                             bool mentions_all, bool& group) {
   const std::pair key{caller.user_id, conversation_id};
-  int64_t peer = 0;
+  std::optional<WriteTarget> target;
   {
-    std::lock_guard lock(peers_mutex_);
-    if (auto found = direct_peers_.find(key); found != direct_peers_.end()) peer = found->second;
+    std::lock_guard lock(targets_mutex_);
+    if (auto found = write_targets_.find(key); found != write_targets_.end()) {
+      target = found->second;
+    }
   }
-  if (peer == 0) {
+  if (!target) {
     PLAZA_ASSIGN_OR_RETURN(auto access, store_.CheckWriteAccess(caller.user_id, conversation_id));
-    group = access.kind == v1::CONVERSATION_KIND_GROUP;
-    if (access.kind != v1::CONVERSATION_KIND_DIRECT) return absl::OkStatus();
-    peer = access.peer_user_id;
-    std::lock_guard lock(peers_mutex_);
-    if (direct_peers_.size() >= kMaxCachedPeers) direct_peers_.clear();
-    direct_peers_.emplace(key, peer);
+    target = WriteTarget{.group = access.kind == v1::CONVERSATION_KIND_GROUP,
+                         .peer_user_id = access.peer_user_id};
+    std::lock_guard lock(targets_mutex_);
+    if (write_targets_.size() >= kMaxCachedTargets) write_targets_.clear();
+    write_targets_.emplace(key, *target);
   }
-  group = false;
-  return relations_.CheckCanMessage(caller.user_id, peer);
+  group = target->group;
+  if (group) return group_policies_.CheckCanSend(conversation_id, caller.user_id, mentions_all);
+  return relations_.CheckCanMessage(caller.user_id, target->peer_user_id);
 }
 
 absl::StatusOr<std::vector<SendResult>> MessagingService::SendAndPush(
@@ -169,7 +172,8 @@ grpc::Status MessagingService::SendMessage(grpc::ServerContext* context,
     // @all is checked against the kind below, everything else before any I/O.
     PLAZA_RETURN_IF_ERROR(ValidateContent(request->content(), Author::kClient, true));
     bool group = false;
-    PLAZA_RETURN_IF_ERROR(CheckCanWrite(caller, request->conversation_id(), group));
+    PLAZA_RETURN_IF_ERROR(CheckCanWrite(caller, request->conversation_id(),
+                                        request->content().mentions().all(), group));
     PLAZA_RETURN_IF_ERROR(ValidateContent(request->content(), Author::kClient, group));
     NewMessage message{.conversation_id = request->conversation_id(),
                        .sender_id = caller.user_id,
@@ -226,6 +230,20 @@ grpc::Status MessagingService::MarkRead(grpc::ServerContext* context,
     PushView(caller, change);
     *response->mutable_conversation() = change.conversation;
     response->set_total_unread_count(change.total_unread);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MessagingService::GetReadCounts(grpc::ServerContext* context,
+                                             const v1::GetReadCountsRequest* request,
+                                             v1::GetReadCountsResponse* response) {
+  return rpc::HandleAuthenticated(context, [&](const rpc::Caller& caller) -> absl::Status {
+    PLAZA_RETURN_IF_ERROR(ValidateConversationId(request->conversation_id()));
+    std::vector<int64_t> seqs;
+    PLAZA_RETURN_IF_ERROR(ValidateSeqs(request->seqs(), kMaxReadCountsPerCall, seqs));
+    PLAZA_ASSIGN_OR_RETURN(auto counts,
+                           store_.ReadCounts(caller.user_id, request->conversation_id(), seqs));
+    for (auto& count : counts) *response->add_read_counts() = std::move(count);
     return absl::OkStatus();
   });
 }
@@ -302,7 +320,7 @@ grpc::Status MessagingService::ForwardMessages(grpc::ServerContext* context,
         auto originals,
         store_.VisibleMessages(caller.user_id, request->source_conversation_id(), seqs));
     bool group = false;
-    PLAZA_RETURN_IF_ERROR(CheckCanWrite(caller, request->target_conversation_id(), group));
+    PLAZA_RETURN_IF_ERROR(CheckCanWrite(caller, request->target_conversation_id(), false, group));
     std::vector<NewMessage> copies;
     for (size_t i = 0; i < originals.size(); ++i) {
       const v1::Message& original = originals[i];

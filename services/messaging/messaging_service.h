@@ -11,6 +11,7 @@
 #include "plaza/messaging/v1/internal_service.grpc.pb.h"
 #include "plaza/messaging/v1/messaging_service.grpc.pb.h"
 #include "plaza/rpc/call.h"
+#include "services/messaging/group_policies.h"
 #include "services/messaging/messaging_store.h"
 #include "services/messaging/pushes.h"
 #include "services/messaging/relations.h"
@@ -19,8 +20,9 @@ namespace plaza::messaging {
 
 class MessagingService final : public v1::MessagingService::Service {
  public:
-  MessagingService(MessagingStore& store, Relations& relations, Pushes& pushes)
-      : store_(store), relations_(relations), pushes_(pushes) {}
+  MessagingService(MessagingStore& store, Relations& relations, GroupPolicies& group_policies,
+                   Pushes& pushes)
+      : store_(store), relations_(relations), group_policies_(group_policies), pushes_(pushes) {}
 
   grpc::Status OpenDirectConversation(grpc::ServerContext*,
                                       const v1::OpenDirectConversationRequest*,
@@ -36,6 +38,8 @@ class MessagingService final : public v1::MessagingService::Service {
   grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest*, v1::SyncResponse*) override;
   grpc::Status MarkRead(grpc::ServerContext*, const v1::MarkReadRequest*,
                         v1::MarkReadResponse*) override;
+  grpc::Status GetReadCounts(grpc::ServerContext*, const v1::GetReadCountsRequest*,
+                             v1::GetReadCountsResponse*) override;
   grpc::Status RecallMessage(grpc::ServerContext*, const v1::RecallMessageRequest*,
                              v1::RecallMessageResponse*) override;
   grpc::Status EditMessage(grpc::ServerContext*, const v1::EditMessageRequest*,
@@ -62,8 +66,10 @@ class MessagingService final : public v1::MessagingService::Service {
                                        v1::UpdateMessagingSettingsResponse*) override;
 
  private:
-  // The write access of the caller to a conversation, checking with identity for direct ones.
-  absl::Status CheckCanWrite(const rpc::Caller& caller, int64_t conversation_id, bool& group);
+  // May the caller write to the conversation now: asks identity (direct: are they still
+  // friends) or groups (muted, @all); `group` tells which kind it is.
+  absl::Status CheckCanWrite(const rpc::Caller& caller, int64_t conversation_id,
+                             bool mentions_all, bool& group);
   // Stores and pushes; the results in order.
   absl::StatusOr<std::vector<SendResult>> SendAndPush(const rpc::Caller& caller,
                                                       const std::vector<NewMessage>& messages);
@@ -72,18 +78,23 @@ class MessagingService final : public v1::MessagingService::Service {
 
   MessagingStore& store_;
   Relations& relations_;
+  GroupPolicies& group_policies_;
   Pushes& pushes_;
-  // (user, direct conversation) -> peer. Who is in a direct conversation never changes, so a
-  // send there needs the database once per writer (whether they may still write is identity's
-  // answer, asked every time). Emptied when full.
-  static constexpr size_t kMaxCachedPeers = 100'000;
+  // (user, conversation) -> its kind and, if direct, the peer. Neither ever changes, so a send
+  // needs the database once per writer for them (whether they may still write is identity's or
+  // groups' answer, asked every time). Emptied when full.
+  static constexpr size_t kMaxCachedTargets = 100'000;
+  struct WriteTarget {
+    bool group = false;
+    int64_t peer_user_id = 0;
+  };
   struct PairHash {
     size_t operator()(const std::pair<int64_t, int64_t>& key) const {
       return std::hash<int64_t>()(key.first * 0x9E3779B97F4A7C15ULL ^ key.second);
     }
   };
-  std::mutex peers_mutex_;
-  std::unordered_map<std::pair<int64_t, int64_t>, int64_t, PairHash> direct_peers_;
+  std::mutex targets_mutex_;
+  std::unordered_map<std::pair<int64_t, int64_t>, WriteTarget, PairHash> write_targets_;
 };
 
 class InternalService final : public v1::InternalService::Service {

@@ -675,6 +675,61 @@ absl::StatusOr<ViewChange> MessagingStore::MarkRead(int64_t user_id, int64_t con
   });
 }
 
+absl::StatusOr<std::vector<v1::ReadCount>> MessagingStore::ReadCounts(
+    int64_t user_id, int64_t conversation_id, const std::vector<int64_t>& seqs) {
+  return pool_.Transact(
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::ReadCount>> {
+        auto me = pg::Exec(
+            tx,
+            "SELECT c.kind, m.first_visible_seq, m.last_visible_seq IS NULL, " PLAZA_VISIBLE_LAST
+            " FROM messaging.members m JOIN messaging.conversations c USING (conversation_id) "
+            "WHERE m.user_id = $1 AND m.conversation_id = $2",
+            user_id, conversation_id);
+        if (me.empty()) return ConversationNotFound();
+        if (me[0][0].as<int>() != v1::CONVERSATION_KIND_GROUP) {
+          return FailedPrecondition("NOT_A_GROUP",
+                                    "read counts are for groups; direct chats have receipts");
+        }
+        const int64_t first_visible = me[0][1].as<int64_t>();
+        const bool current = me[0][2].as<bool>();
+        const int64_t last_visible = me[0][3].as<int64_t>();
+        // See migrations/0002: members at or past each message, less those who joined after it.
+        auto rows = pg::Exec(
+            tx,
+            "SELECT s.seq, coalesce(x.sender_id, -1), "
+            "(SELECT coalesce(sum(p.members), 0) FROM messaging.group_positions p "
+            "WHERE p.conversation_id = $1 AND p.position_kind = 1 AND p.seq >= s.seq)::bigint, "
+            "(SELECT coalesce(sum(p.members), 0) FROM messaging.group_positions p "
+            "WHERE p.conversation_id = $1 AND p.position_kind = 2 AND p.seq > s.seq)::bigint, "
+            "(SELECT coalesce(sum(p.members), 0) FROM messaging.group_positions p "
+            "WHERE p.conversation_id = $1 AND p.position_kind = 2 AND p.seq <= s.seq)::bigint "
+            "FROM unnest($2::bigint[]) WITH ORDINALITY s(seq, n) "
+            "LEFT JOIN messaging.messages x ON x.conversation_id = $1 AND x.seq = s.seq "
+            "ORDER BY s.n",
+            conversation_id, PgArray(seqs));
+        std::vector<v1::ReadCount> counts;
+        for (const auto& row : rows) {
+          const int64_t seq = row[0].as<int64_t>();
+          const int64_t sender = row[1].as<int64_t>();
+          if (sender < 0 || seq < first_visible || seq > last_visible) return MessageNotFound();
+          if (sender != user_id) {
+            return PermissionDenied("NOT_SENDER", "only the sender sees who read a message");
+          }
+          // The sender is among both while still a member (they joined before and read it).
+          const int64_t self = current ? 1 : 0;
+          v1::ReadCount count;
+          count.set_seq(seq);
+          count.set_read_count(static_cast<int32_t>(
+              std::max<int64_t>(0, row[2].as<int64_t>() - row[3].as<int64_t>() - self)));
+          count.set_audience_count(
+              static_cast<int32_t>(std::max<int64_t>(0, row[4].as<int64_t>() - self)));
+          counts.push_back(std::move(count));
+        }
+        return counts;
+      },
+      pg::Isolation::kRepeatableRead);
+}
+
 absl::StatusOr<ChangedMessage> MessagingStore::Recall(int64_t user_id, int64_t conversation_id,
                                                       int64_t seq) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::StatusOr<ChangedMessage> {

@@ -111,6 +111,12 @@ class MessagingStore {
 
   absl::StatusOr<ViewChange> MarkRead(int64_t user_id, int64_t conversation_id, int64_t read_seq);
 
+  // "Read by N of M" for messages `user_id` sent to a group, in the order of `seqs`:
+  // NOT_FOUND CONVERSATION_NOT_FOUND / MESSAGE_NOT_FOUND (not visible to them),
+  // FAILED_PRECONDITION NOT_A_GROUP, PERMISSION_DENIED NOT_SENDER.
+  absl::StatusOr<std::vector<v1::ReadCount>> ReadCounts(int64_t user_id, int64_t conversation_id,
+                                                        const std::vector<int64_t>& seqs);
+
   // Recall/edit by the sender within the window: PERMISSION_DENIED NOT_SENDER, FAILED_PRECONDITION
   // RECALL_WINDOW_PASSED / EDIT_WINDOW_PASSED / MESSAGE_RECALLED / NOT_TEXT.
   absl::StatusOr<ChangedMessage> Recall(int64_t user_id, int64_t conversation_id, int64_t seq);

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "plaza/core/status.h"
-#include "plaza/events/relation_changes.h"
+#include "plaza/events/announcements.h"
 
 using plaza::events::DecodeInstanceMessage;
 using plaza::events::DecodeRouteValue;
@@ -127,5 +127,14 @@ TEST_CASE("Relation changes name the pair, lower id first, and nothing else pars
   CHECK(DecodeRelationChange(EncodeRelationChange(9, 4)) == std::pair<int64_t, int64_t>{4, 9});
   for (const char* bad : {"", "4", "4 9 1", "9 4", "4 4", "0 9", "-1 9", "4 x", " 4 9", "4  9"}) {
     CHECK_FALSE(DecodeRelationChange(bad).has_value());
+  }
+}
+
+TEST_CASE("Group changes name one group id, and nothing else parses", "[events][unit]") {
+  using plaza::events::DecodeGroupChange;
+  using plaza::events::EncodeGroupChange;
+  CHECK(DecodeGroupChange(EncodeGroupChange(734001)) == 734001);
+  for (const char* bad : {"", "0", "-5", "5 6", "x", " 5", "5 ", "99999999999999999999"}) {
+    CHECK_FALSE(DecodeGroupChange(bad).has_value());
   }
 }

@@ -1,33 +1,24 @@
-// Groups end to end inside one process: the real groups service, store, outbox relay,
-// interceptors and gRPC server against a fresh PostgreSQL database and a real Redis, with
-// identity's InternalService (friendships, names) and messaging's InternalService (the group's
-// conversation, its members and notices) running in-process on the same database; what members
-// can read is asked of messaging's store. Time is a FakeClock shared by everything, so mutes,
-// invitation expiry and retry backoff are tested without sleeping.
+// Groups end to end inside one process (see services/testing/in_process_services.h): the real
+// groups service, store, outbox relay, interceptors and gRPC server, with identity's
+// InternalService (friendships, names) and messaging (the group's conversation, its members and
+// notices, and what members can read) on the same database. Time is a FakeClock shared by
+// everything, so mutes, invitation expiry and retry backoff are tested without sleeping.
 
 #include <grpcpp/create_channel.h>
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <catch2/catch.hpp>
 #include <random>
 #include <set>
 #include <thread>
 
-#include "plaza/auth/token.h"
-#include "plaza/core/ids.h"
-#include "plaza/events/event_sender.h"
-#include "plaza/pg/migrate.h"
-#include "plaza/rpc/server.h"
+#include "plaza/events/announcements.h"
+#include "plaza/redis/subscriber.h"
 #include "plaza/testing/rpc_call.h"
 #include "plaza/testing/testing.h"
-#include "push_probe.h"
-#include "services/groups/groups_service.h"
-#include "services/groups/migrations.h"
-#include "services/identity/identity_service.h"
-#include "services/identity/migrations.h"
-#include "services/messaging/messaging_service.h"
-#include "services/messaging/migrations.h"
+#include "services/testing/in_process_services.h"
 
 namespace v1 = plaza::groups::v1;
 namespace mv1 = plaza::messaging::v1;
@@ -41,138 +32,11 @@ std::mt19937_64& Random() {
   return engine;
 }
 
-struct User {
-  int64_t user_id = 0;
-  std::string token;
-};
+using User = plaza::testing::TestUser;
 
-// Groups wired the way main() wires it, with identity's internal API and messaging (whose
-// server can start late, to play an outage) on servers of their own.
-struct Cluster {
-  plaza::core::FakeClock clock{plaza::core::SystemClock::Instance().Now()};
-  plaza::testing::TestDatabase db;
-  plaza::pg::Pool pg{{.url = db.url(), .max_connections = 32, .acquire_timeout = 30s}};
-  std::string redis_url = plaza::testing::TestRedisUrl();
-  plaza::redis::Pool redis{{.url = redis_url}};
-  plaza::core::IdGenerator ids{static_cast<int64_t>(Random()() % 1024), clock};
-  plaza::auth::KeyPair keys = plaza::auth::GenerateKeyPair("test-key");
-  plaza::auth::Signer signer = *plaza::auth::Signer::Create(keys.signing_key);
-  plaza::auth::Verifier verifier = *plaza::auth::Verifier::Create(keys.public_key, clock);
-  plaza::rpc::SessionRevocations revocations{redis, std::chrono::seconds(960)};
-  std::atomic<int64_t> next_phone{static_cast<int64_t>(Random()() % 50'000'000)};
-
-  plaza::identity::IdentityStore identity_store{pg, ids, clock};
-  plaza::identity::InternalService identity_internal{identity_store};
-  plaza::rpc::Server identity_server{
-      {.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1},
-      &verifier,
-      &revocations};
-  std::shared_ptr<grpc::Channel> identity_channel;
-
-  plaza::messaging::MessagingStore messaging_store{pg, ids, clock};
-  plaza::events::Publisher publisher{redis};
-  plaza::events::EventSender sender{publisher, ids, clock};
-  plaza::messaging::Pushes pushes{sender};
-  plaza::messaging::InternalService messaging_internal{messaging_store, pushes};
-  const int messaging_port = plaza::testing::FreePort();
-  std::unique_ptr<plaza::rpc::Server> messaging_server;
-
-  plaza::groups::GroupsStore store{pg, ids, clock};
-  std::unique_ptr<plaza::groups::People> people;
-  std::unique_ptr<plaza::groups::OutboxRelay> relay;
-  plaza::groups::InviteSigner invites =
-      *plaza::groups::InviteSigner::Create("test-invite-key-0123456789abcdef0123456789");
-  std::unique_ptr<plaza::groups::GroupsService> service;
-  plaza::groups::InternalService internal{store, clock};
-  plaza::rpc::Server server{
-      {.service_name = "groups", .host = "127.0.0.1", .metrics_port = -1}, &verifier, &revocations};
-  std::unique_ptr<v1::GroupsService::Stub> stub;
-  std::unique_ptr<v1::InternalService::Stub> internal_stub;
-  plaza::events::testing::PushProbe probe{redis, redis_url};
-
-  explicit Cluster(bool messaging_up = true) {
-    REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());
-    REQUIRE(plaza::pg::Migrate(pg, "messaging", plaza::messaging::Migrations()).ok());
-    REQUIRE(plaza::pg::Migrate(pg, "groups", plaza::groups::Migrations()).ok());
-    identity_server.Register(&identity_internal);
-    REQUIRE(identity_server.Start().ok());
-    identity_server.SetServing(true);
-    identity_channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(identity_server.grpc_port()),
-                            grpc::InsecureChannelCredentials());
-    if (messaging_up) StartMessaging();
-
-    people = std::make_unique<plaza::groups::People>(identity_channel, 2s);
-    // Reconnect quickly once messaging is back, as the outage test needs.
-    grpc::ChannelArguments arguments;
-    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
-    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-    relay = std::make_unique<plaza::groups::OutboxRelay>(
-        store, *people,
-        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(messaging_port),
-                                  grpc::InsecureChannelCredentials(), arguments),
-        2s, clock);
-    service = std::make_unique<plaza::groups::GroupsService>(
-        plaza::groups::GroupsDependencies{store, *people, *relay, invites, clock});
-    server.Register(service.get());
-    server.Register(&internal);
-    REQUIRE(server.Start().ok());
-    server.SetServing(true);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.grpc_port()),
-                                       grpc::InsecureChannelCredentials());
-    stub = v1::GroupsService::NewStub(channel);
-    internal_stub = v1::InternalService::NewStub(channel);
-  }
-
-  void StartMessaging() {
-    messaging_server =
-        std::make_unique<plaza::rpc::Server>(plaza::rpc::ServerOptions{.service_name = "messaging",
-                                                                       .host = "127.0.0.1",
-                                                                       .grpc_port = messaging_port,
-                                                                       .metrics_port = -1},
-                                             &verifier, &revocations);
-    messaging_server->Register(&messaging_internal);
-    REQUIRE(messaging_server->Start().ok());
-    messaging_server->SetServing(true);
-  }
-
-  // A new account with a token for its phone, whose pushes the probe collects.
-  User NewUser(const std::string& name) {
-    std::string phone = "+86139" + std::to_string(10'000'000 + next_phone++);
-    auto account =
-        identity_store.CreateAccount({.phone = phone, .phone_hash = phone, .display_name = name});
-    REQUIRE(account.ok());
-    int64_t user_id = account->profile.user_id();
-    plaza::auth::Claims claims;
-    claims.kind = plaza::auth::TokenKind::kAccess;
-    claims.user_id = user_id;
-    claims.device_id = "phone";
-    claims.session_id = ids.Next();
-    claims.issued_at = clock.Now();
-    claims.expires_at = claims.issued_at + 24h;
-    probe.Connect(user_id, "phone");
-    return User{user_id, signer.Sign(claims)};
-  }
-
-  void BeFriends(const User& a, const User& b) {
-    auto sent = identity_store.SendFriendRequest(a.user_id, b.user_id, "hi",
-                                                 plaza::identity::v1::FRIEND_REQUEST_SOURCE_SEARCH);
-    REQUIRE(sent.ok());
-    if (!sent->became_friends) {
-      REQUIRE(identity_store.AcceptFriendRequest(b.user_id, sent->request.request_id(), "").ok());
-    }
-  }
-
-  // `count` new users, each a friend of `of`.
-  std::vector<User> Friends(const User& of, int count, const std::string& name = "Friend") {
-    std::vector<User> friends;
-    for (int i = 0; i < count; ++i) {
-      friends.push_back(NewUser(name + " " + std::to_string(i)));
-      BeFriends(of, friends.back());
-    }
-    return friends;
-  }
+// Groups with identity's internal API and messaging in-process, plus what the tests ask of them.
+struct Cluster : plaza::testing::InProcessServices {
+  explicit Cluster(bool messaging_up = true) : InProcessServices(messaging_up) {}
 
   // What a user can read of the group's conversation in messaging, oldest first.
   std::vector<mv1::Message> History(const User& user, int64_t group_id) {
@@ -268,7 +132,7 @@ template <typename Request, typename Response>
 Response Ok(Cluster& c, Method<v1::GroupsService::Stub, Request, Response> method, const User& user,
             const Request& request) {
   Response response;
-  auto outcome = Call(*c.stub, method, &user, request, &response);
+  auto outcome = Call(*c.groups, method, &user, request, &response);
   INFO("reason: " << outcome.reason);
   REQUIRE(outcome.ok());
   return response;
@@ -279,7 +143,7 @@ template <typename Request, typename Response>
 std::string Refused(Cluster& c, Method<v1::GroupsService::Stub, Request, Response> method,
                     const User& user, const Request& request, grpc::StatusCode expected) {
   Response response;
-  auto outcome = Call(*c.stub, method, &user, request, &response);
+  auto outcome = Call(*c.groups, method, &user, request, &response);
   CHECK(outcome.code == expected);
   return outcome.reason;
 }
@@ -369,7 +233,7 @@ v1::GetSendPolicyResponse SendPolicy(Cluster& c, int64_t group_id, const User& u
   request.set_user_id(user.user_id);
   v1::GetSendPolicyResponse response;
   REQUIRE(
-      Call(*c.internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, request, &response)
+      Call(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, request, &response)
           .ok());
   return response;
 }
@@ -448,7 +312,7 @@ TEST_CASE("A group starts from friends of its owner, with its conversation in me
     CHECK(Refused(c, STUB(CreateGroup), mei, CreateRequest(friends, "", "bad id!"), kInvalid) ==
           "CLIENT_REQUEST_ID_INVALID");
     v1::CreateGroupResponse response;
-    CHECK(Call(*c.stub, STUB(CreateGroup), static_cast<const User*>(nullptr),
+    CHECK(Call(*c.groups, STUB(CreateGroup), static_cast<const User*>(nullptr),
                CreateRequest(friends), &response)
               .code == grpc::StatusCode::UNAUTHENTICATED);
     auto mine = Ok(c, STUB(ListMyGroups), mei, v1::ListMyGroupsRequest());
@@ -977,7 +841,7 @@ TEST_CASE("600 joins racing for the last 10 places of a 490-member group end at 
         v1::JoinByInviteResponse response;
         grpc::ClientContext context;
         context.AddMetadata("authorization", "Bearer " + joiners[i].token);
-        grpc::Status status = c.stub->JoinByInvite(&context, JoinRequest(payload), &response);
+        grpc::Status status = c.groups->JoinByInvite(&context, JoinRequest(payload), &response);
         if (status.ok() && response.outcome() == v1::JOIN_OUTCOME_JOINED) {
           ++joined;
         } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
@@ -1019,7 +883,7 @@ TEST_CASE("600 joins racing for the last 10 places of a 490-member group end at 
     auto call = [&](auto method, const User& user, const auto& request, auto response) {
       grpc::ClientContext context;
       context.AddMetadata("authorization", "Bearer " + user.token);
-      grpc::Status status = ((*c.stub).*method)(&context, request, &response);
+      grpc::Status status = ((*c.groups).*method)(&context, request, &response);
       return status;
     };
     std::vector<std::thread> storm;
@@ -1114,11 +978,11 @@ TEST_CASE("Changes committed while messaging is down reach it later, in order an
 
   SECTION("a delivery that crashed before it was recorded is repeated harmlessly") {
     // The store queues changes the way the service does, without the service delivering them.
-    REQUIRE(c.store.SetMuteAll(mei.user_id, id, true).ok());
+    REQUIRE(c.groups_store.SetMuteAll(mei.user_id, id, true).ok());
     User wu = c.Friends(mei, 1, "Wu")[0];
-    REQUIRE(c.store.AddMembers(mei.user_id, id, {wu.user_id}).ok());
+    REQUIRE(c.groups_store.AddMembers(mei.user_id, id, {wu.user_id}).ok());
     for (int i = 0; i < 2; ++i) {
-      auto claimed = c.store.ClaimOutboxHead(id, plaza::groups::OutboxRelay::kLease);
+      auto claimed = c.groups_store.ClaimOutboxHead(id, plaza::groups::OutboxRelay::kLease);
       REQUIRE(claimed.ok());
       REQUIRE(claimed->has_value());
       // Messaging applies it, then the deliverer dies before recording it.
@@ -1128,11 +992,11 @@ TEST_CASE("Changes committed while messaging is down reach it later, in order an
       CHECK(c.PendingChanges(id) == 2 - i);
       c.clock.Advance(plaza::groups::OutboxRelay::kLease + 1s);
       // The next deliverer repeats it (and completes it), then stops before the next change.
-      auto head = c.store.ClaimOutboxHead(id, plaza::groups::OutboxRelay::kLease);
+      auto head = c.groups_store.ClaimOutboxHead(id, plaza::groups::OutboxRelay::kLease);
       REQUIRE(head.ok());
       REQUIRE(head->has_value());
       REQUIRE(c.relay->Apply(id, **head).ok());
-      REQUIRE(c.store.CompleteOutbox(id, (*head)->outbox_id).ok());
+      REQUIRE(c.groups_store.CompleteOutbox(id, (*head)->outbox_id).ok());
     }
     CHECK(c.PendingChanges(id) == 0);
     CHECK(c.NoticeKinds(lei, id) ==
@@ -1142,13 +1006,61 @@ TEST_CASE("Changes committed while messaging is down reach it later, in order an
   }
 }
 
+TEST_CASE("Every change of who may speak is announced, so messaging forgets what it remembered",
+          "[groups][db]") {
+  Cluster c;
+  std::mutex mutex;
+  std::vector<std::string> announced;
+  plaza::redis::SubscriberOptions options;
+  options.url = c.redis_url;
+  options.channels = {std::string(plaza::events::kGroupChangesChannel)};
+  options.on_message = [&](std::string_view, std::string_view payload) {
+    std::lock_guard lock(mutex);
+    announced.emplace_back(payload);
+  };
+  plaza::redis::Subscriber subscriber(std::move(options));
+  REQUIRE(subscriber.WaitSubscribed(std::chrono::seconds(5)));
+  User owner = c.NewUser("Owner");
+  auto friends = c.Friends(owner, 4);
+  User joiner = c.NewUser("Joiner");
+  int64_t group = CreateGroup(c, owner, {friends[0], friends[1], friends[2]}).group_id();
+  Ok(c, STUB(MuteMember), owner, MuteRequest(group, friends[0], 600));
+  auto mute_all = ForGroup<v1::MuteAllRequest>(group);
+  mute_all.set_muted(true);
+  Ok(c, STUB(MuteAll), owner, mute_all);
+  Ok(c, STUB(SetAdmin), owner, AdminRequest(group, friends[1]));
+  Ok(c, STUB(AddMembers), owner, AddRequest(group, {friends[3]}));
+  Ok(c, STUB(RemoveMembers), owner, RemoveRequest(group, {friends[3]}));
+  CHECK(Join(c, joiner, Invite(c, owner, group)) == v1::JOIN_OUTCOME_JOINED);
+  Ok(c, STUB(LeaveGroup), joiner, ForGroup<v1::LeaveGroupRequest>(group));
+  auto transfer = ForGroup<v1::TransferOwnershipRequest>(group);
+  transfer.set_new_owner_id(friends[1].user_id);
+  Ok(c, STUB(TransferOwnership), owner, transfer);
+  Ok(c, STUB(DissolveGroup), friends[1], ForGroup<v1::DissolveGroupRequest>(group));
+  // A refused change is not announced.
+  v1::MuteAllResponse refused;
+  CHECK_FALSE(Call(*c.groups, STUB(MuteAll), &friends[2], mute_all, &refused).ok());
+
+  const size_t expected = 10;  // the creation and the nine changes
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (announced.size() >= expected) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::lock_guard lock(mutex);
+  CHECK(announced == std::vector<std::string>(expected, plaza::events::EncodeGroupChange(group)));
+}
+
 TEST_CASE("Every client method needs a token, and ids are checked before anything is read",
           "[groups][db]") {
   Cluster c;
   std::vector<plaza::testing::Outcome> outcomes;
   auto anonymous = [&](auto method, auto request) {
     typename decltype(plaza::testing::ResponseOf(method))::type response;
-    outcomes.push_back(plaza::testing::Call(*c.stub, method, "", request, &response));
+    outcomes.push_back(plaza::testing::Call(*c.groups, method, "", request, &response));
   };
   anonymous(STUB(CreateGroup), v1::CreateGroupRequest());
   anonymous(STUB(GetGroup), v1::GetGroupRequest());
@@ -1192,6 +1104,6 @@ TEST_CASE("Every client method needs a token, and ids are checked before anythin
   v1::GetSendPolicyRequest policy;
   policy.set_group_id(1);
   v1::GetSendPolicyResponse verdict;
-  CHECK(Call(*c.internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, policy, &verdict)
+  CHECK(Call(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, policy, &verdict)
             .reason == "USER_ID_INVALID");
 }

@@ -14,7 +14,7 @@
 
 #include "plaza/auth/token.h"
 #include "plaza/core/ids.h"
-#include "plaza/events/relation_changes.h"
+#include "plaza/events/announcements.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/redis/subscriber.h"
 #include "plaza/rpc/server.h"

@@ -173,3 +173,34 @@ TEST_CASE("stickers and notices need their ids and kinds") {
   notice.mutable_system_notice()->set_kind("");
   CHECK(ReasonFor(notice, Author::kService) == "NOTICE_INVALID");
 }
+
+TEST_CASE("groups' send policy becomes a status with a reason") {
+  namespace gv1 = plaza::groups::v1;
+  auto reason = [](const gv1::GetSendPolicyResponse& policy, bool mentions_all) {
+    auto status = SendVerdict(policy, mentions_all);
+    return status.ok() ? std::string("OK") : plaza::ReasonOf(status);
+  };
+  gv1::GetSendPolicyResponse member;
+  member.set_can_send(true);
+  CHECK(reason(member, false) == "OK");
+  CHECK(reason(member, true) == "MENTION_ALL_NOT_ALLOWED");
+  gv1::GetSendPolicyResponse admin = member;
+  admin.set_can_mention_all(true);
+  CHECK(reason(admin, true) == "OK");
+
+  gv1::GetSendPolicyResponse refused;
+  refused.set_refusal(gv1::SEND_REFUSAL_NOT_A_MEMBER);
+  CHECK(reason(refused, false) == "NOT_A_MEMBER");
+  refused.set_refusal(gv1::SEND_REFUSAL_ALL_MUTED);
+  CHECK(reason(refused, false) == "ALL_MUTED");
+  refused.set_refusal(gv1::SEND_REFUSAL_DISSOLVED);
+  CHECK(SendVerdict(refused, false).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(reason(refused, false) == "CONVERSATION_CLOSED");
+  refused.set_refusal(gv1::SEND_REFUSAL_MUTED);
+  refused.mutable_mute_end_time()->set_seconds(1'800'000'000);
+  auto muted = SendVerdict(refused, false);
+  CHECK(plaza::ReasonOf(muted) == "MUTED");
+  CHECK(muted.message().find("2027-01-15T08:00:00Z") != std::string_view::npos);
+  refused.set_refusal(static_cast<gv1::SendRefusal>(99));  // from a newer groups
+  CHECK(reason(refused, false) == "SEND_REFUSED");
+}

@@ -11,21 +11,13 @@
 #include <set>
 #include <thread>
 
-#include "plaza/auth/token.h"
-#include "plaza/core/ids.h"
-#include "plaza/events/event_sender.h"
-#include "plaza/events/relation_changes.h"
-#include "plaza/pg/migrate.h"
-#include "plaza/rpc/server.h"
+#include "plaza/events/announcements.h"
 #include "plaza/testing/rpc_call.h"
 #include "plaza/testing/testing.h"
-#include "push_probe.h"
-#include "services/identity/identity_service.h"
-#include "services/identity/migrations.h"
-#include "services/messaging/messaging_service.h"
-#include "services/messaging/migrations.h"
+#include "services/testing/in_process_services.h"
 
 namespace v1 = plaza::messaging::v1;
+namespace gv1 = plaza::groups::v1;
 using plaza::events::v1::Event;
 
 namespace {
@@ -35,107 +27,18 @@ std::mt19937_64& Random() {
   return engine;
 }
 
-struct User {
-  int64_t user_id = 0;
-  std::string device_id;
-  std::string token;
-};
+using User = plaza::testing::TestUser;
 
-// Messaging wired the way main() wires it, plus identity's internal API on its own server.
-struct Messaging {
-  plaza::core::FakeClock clock{plaza::core::SystemClock::Instance().Now()};
-  plaza::testing::TestDatabase db;
-  plaza::pg::Pool pg{{.url = db.url(), .max_connections = 16}};
-  std::string redis_url = plaza::testing::TestRedisUrl();
-  plaza::redis::Pool redis{{.url = redis_url}};
-  plaza::core::IdGenerator ids{static_cast<int64_t>(Random()() % 1024), clock};
-  plaza::auth::KeyPair keys = plaza::auth::GenerateKeyPair("test-key");
-  plaza::auth::Signer signer = *plaza::auth::Signer::Create(keys.signing_key);
-  plaza::auth::Verifier verifier = *plaza::auth::Verifier::Create(keys.public_key, clock);
-  plaza::rpc::SessionRevocations revocations{redis, std::chrono::seconds(960)};
-
-  plaza::identity::IdentityStore identity_store{pg, ids, clock};
-  plaza::identity::InternalService identity_internal{identity_store};
-  plaza::rpc::Server identity_server{
-      {.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1},
-      &verifier,
-      &revocations};
-
-  plaza::messaging::MessagingStore store{pg, ids, clock};
-  std::unique_ptr<plaza::messaging::Relations> relations;
-  plaza::events::Publisher publisher{redis};
-  plaza::events::EventSender sender{publisher, ids, clock};
-  plaza::messaging::Pushes pushes{sender};
-  std::unique_ptr<plaza::messaging::MessagingService> service;
-  plaza::messaging::InternalService internal{store, pushes};
-  plaza::rpc::Server server{{.service_name = "messaging", .host = "127.0.0.1", .metrics_port = -1},
-                            &verifier,
-                            &revocations};
-  std::unique_ptr<v1::MessagingService::Stub> stub;
-  std::unique_ptr<v1::InternalService::Stub> internal_stub;
-  plaza::events::testing::PushProbe probe{redis, redis_url};
-
-  Messaging() {
-    REQUIRE(plaza::pg::Migrate(pg, "identity", plaza::identity::Migrations()).ok());
-    REQUIRE(plaza::pg::Migrate(pg, "messaging", plaza::messaging::Migrations()).ok());
-    identity_server.Register(&identity_internal);
-    REQUIRE(identity_server.Start().ok());
-    identity_server.SetServing(true);
-    relations = std::make_unique<plaza::messaging::Relations>(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(identity_server.grpc_port()),
-                            grpc::InsecureChannelCredentials()),
-        std::chrono::seconds(2), redis_url);
-    for (int i = 0; i < 500 && !relations->listening(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(relations->listening());
-    service = std::make_unique<plaza::messaging::MessagingService>(store, *relations, pushes);
-    server.Register(service.get());
-    server.Register(&internal);
-    REQUIRE(server.Start().ok());
-    server.SetServing(true);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.grpc_port()),
-                                       grpc::InsecureChannelCredentials());
-    stub = v1::MessagingService::NewStub(channel);
-    internal_stub = v1::InternalService::NewStub(channel);
-  }
-
-  // A new account, with a token for `device_id`, and a push route for that device.
-  User NewUser(const std::string& name, const std::string& device_id = "phone") {
-    std::string phone = "+86139" + std::to_string(10'000'000 + Random()() % 89'999'999);
-    auto account =
-        identity_store.CreateAccount({.phone = phone, .phone_hash = phone, .display_name = name});
-    REQUIRE(account.ok());
-    return Device(account->profile.user_id(), device_id);
-  }
-
-  // Another device of the same user.
-  User Device(int64_t user_id, const std::string& device_id) {
-    plaza::auth::Claims claims;
-    claims.kind = plaza::auth::TokenKind::kAccess;
-    claims.user_id = user_id;
-    claims.device_id = device_id;
-    claims.session_id = ids.Next();
-    claims.issued_at = clock.Now();
-    claims.expires_at = claims.issued_at + std::chrono::hours(1);
-    probe.Connect(user_id, device_id);
-    return User{user_id, device_id, signer.Sign(claims)};
-  }
-
+// Messaging with identity's internal API and groups in-process, plus what the tests ask of them.
+struct Messaging : plaza::testing::InProcessServices {
   // What identity's service does after a block or an unfriending, waiting until messaging has
   // heard it (the announcement travels through Redis).
   void AnnounceRelationChange(const User& a, const User& b) {
-    REQUIRE(plaza::events::AnnounceRelationChange(redis, a.user_id, b.user_id).ok());
+    REQUIRE(plaza::events::Announce(redis, plaza::events::kRelationChangesChannel,
+                                    plaza::events::EncodeRelationChange(a.user_id, b.user_id))
+                .ok());
     for (int i = 0; i < 200 && relations->CheckCanMessage(a.user_id, b.user_id).ok(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-
-  void BeFriends(const User& a, const User& b) {
-    auto sent = identity_store.SendFriendRequest(a.user_id, b.user_id, "hi",
-                                                 plaza::identity::v1::FRIEND_REQUEST_SOURCE_SEARCH);
-    REQUIRE(sent.ok());
-    if (!sent->became_friends) {
-      REQUIRE(identity_store.AcceptFriendRequest(b.user_id, sent->request.request_id(), "").ok());
     }
   }
 };
@@ -153,27 +56,38 @@ Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const User* use
   return outcome;
 }
 
-template <typename Request, typename Response>
-Response Ok(Messaging& m, Method<v1::MessagingService::Stub, Request, Response> method,
-            const User& user, const Request& request) {
+// The stub of the service `method` belongs to: messaging's client API or groups'.
+template <typename Stub>
+Stub& StubFor(Messaging& m) {
+  if constexpr (std::is_same_v<Stub, gv1::GroupsService::Stub>) {
+    return *m.groups;
+  } else {
+    return *m.messaging;
+  }
+}
+
+template <typename Stub, typename Request, typename Response>
+Response Ok(Messaging& m, Method<Stub, Request, Response> method, const User& user,
+            const Request& request) {
   Response response;
-  auto outcome = Call(*m.stub, method, &user, request, &response);
+  auto outcome = Call(StubFor<Stub>(m), method, &user, request, &response);
   INFO("reason: " << outcome.reason);
   REQUIRE(outcome.ok());
   return response;
 }
 
 // The reason of a refusal, after checking its code.
-template <typename Request, typename Response>
-std::string Refused(Messaging& m, Method<v1::MessagingService::Stub, Request, Response> method,
-                    const User& user, const Request& request, grpc::StatusCode expected) {
+template <typename Stub, typename Request, typename Response>
+std::string Refused(Messaging& m, Method<Stub, Request, Response> method, const User& user,
+                    const Request& request, grpc::StatusCode expected) {
   Response response;
-  auto outcome = Call(*m.stub, method, &user, request, &response);
+  auto outcome = Call(StubFor<Stub>(m), method, &user, request, &response);
   CHECK(outcome.code == expected);
   return outcome.reason;
 }
 
 #define STUB(name) &v1::MessagingService::Stub::name
+#define GROUPS(name) &gv1::GroupsService::Stub::name
 
 int64_t OpenDirect(Messaging& m, const User& user, const User& peer) {
   v1::OpenDirectConversationRequest request;
@@ -237,22 +151,17 @@ std::vector<std::string> HistoryTexts(Messaging& m, const User& user, int64_t co
   return Texts(Ok(m, STUB(GetHistory), user, request).messages());
 }
 
-int64_t CreateGroup(Messaging& m, const std::vector<const User*>& members,
-                    const std::string& notice = "") {
-  v1::CreateConversationRequest request;
-  int64_t id = m.ids.Next();
-  request.set_conversation_id(id);
-  request.set_kind(v1::CONVERSATION_KIND_GROUP);
-  for (const User* member : members) request.add_member_ids(member->user_id);
-  if (!notice.empty()) {
-    request.mutable_notice()->set_kind("group.created");
-    request.mutable_notice()->set_text(notice);
+// A group made through groups, as an app would: the first member owns it and befriends the
+// others. Its conversation starts with groups' notice of the creation.
+int64_t CreateGroup(Messaging& m, const std::vector<const User*>& members) {
+  gv1::CreateGroupRequest request;
+  request.set_client_request_id("g-" + std::to_string(Random()()));
+  request.set_name("Group");
+  for (size_t i = 1; i < members.size(); ++i) {
+    m.BeFriends(*members[0], *members[i]);
+    request.add_member_ids(members[i]->user_id);
   }
-  v1::CreateConversationResponse response;
-  REQUIRE(Call(*m.internal_stub, &v1::InternalService::Stub::CreateConversation, nullptr, request,
-               &response)
-              .ok());
-  return id;
+  return Ok(m, GROUPS(CreateGroup), *members[0], request).group().group_id();
 }
 
 }  // namespace
@@ -334,7 +243,7 @@ TEST_CASE("Only friends can open or write a direct chat, and a block stops it at
 
   // No token, no answer.
   v1::GetConversationResponse response;
-  CHECK(Call(*m.stub, STUB(GetConversation), nullptr, get, &response).code ==
+  CHECK(Call(*m.messaging, STUB(GetConversation), nullptr, get, &response).code ==
         grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -434,7 +343,7 @@ TEST_CASE("A retried send is stored once and answered with the first result", "[
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       v1::SendMessageResponse response;
-      if (Call(*m.stub, STUB(SendMessage), &mei, racing, &response).ok())
+      if (Call(*m.messaging, STUB(SendMessage), &mei, racing, &response).ok())
         seqs[i] = response.message().seq();
     });
   }
@@ -462,7 +371,7 @@ TEST_CASE("Many senders in one conversation get unique gap-free sequences", "[me
         v1::SendMessageResponse response;
         // A retry after a failure uses the same client id, as a client would.
         for (int attempt = 0; attempt < 5; ++attempt) {
-          if (Call(*m.stub, STUB(SendMessage), &users[i], request, &response).ok()) break;
+          if (Call(*m.messaging, STUB(SendMessage), &users[i], request, &response).ok()) break;
         }
         seqs[i].push_back(response.message().seq());
       }
@@ -475,12 +384,12 @@ TEST_CASE("Many senders in one conversation get unique gap-free sequences", "[me
     all.insert(sender.begin(), sender.end());
   }
   CHECK(all.size() == kSenders * kEach);
-  CHECK(*all.begin() == 1);
-  CHECK(*all.rbegin() == kSenders * kEach);
+  CHECK(*all.begin() == 2);  // after groups' notice of the creation
+  CHECK(*all.rbegin() == kSenders * kEach + 1);
   auto stored = m.pg.Transact([&](pqxx::work& tx) -> absl::StatusOr<std::pair<int64_t, int64_t>> {
     auto row = tx.exec_params1(
         "SELECT count(*), count(DISTINCT client_message_id) FROM messaging.messages "
-        "WHERE conversation_id = $1",
+        "WHERE conversation_id = $1 AND sender_id <> 0",
         group);
     return std::pair{row[0].as<int64_t>(), row[1].as<int64_t>()};
   });
@@ -500,7 +409,7 @@ TEST_CASE("Sync brings every device the same state, in pages, and only what chan
   m.BeFriends(mei, zhao);
   int64_t with_lei = OpenDirect(m, mei, lei);
   int64_t with_zhao = OpenDirect(m, mei, zhao);
-  int64_t group = CreateGroup(m, {&mei, &lei, &zhao}, "group created");
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao});
   for (int i = 0; i < 3; ++i) Send(m, lei, with_lei, "lei " + std::to_string(i));
   Send(m, zhao, with_zhao, "zhao 0");
   Send(m, zhao, group, "group 0");
@@ -811,32 +720,24 @@ TEST_CASE("Group members see only messages from their time in the group", "[mess
   User lei = m.NewUser("Lei");
   User zhao = m.NewUser("Zhao");
   User wu = m.NewUser("Wu");
-  int64_t group = CreateGroup(m, {&mei, &lei, &zhao}, "created");
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao});
   Send(m, mei, group, "before Wu");
   std::string wu_cursor;
 
-  v1::AddMembersRequest add;
-  add.set_conversation_id(group);
+  m.BeFriends(mei, wu);
+  gv1::AddMembersRequest add;
+  add.set_group_id(group);
   add.add_user_ids(wu.user_id);
-  add.mutable_notice()->set_kind("group.member_added");
-  add.mutable_notice()->set_text("Wu joined");
-  v1::AddMembersResponse added;
-  REQUIRE(
-      Call(*m.internal_stub, &v1::InternalService::Stub::AddMembers, nullptr, add, &added).ok());
+  Ok(m, GROUPS(AddMembers), mei, add);
   Send(m, lei, group, "welcome Wu");
   CHECK(HistoryTexts(m, wu, group) ==
         std::vector<std::string>{"", "welcome Wu"});  // the notice, then
   SyncAll(m, wu, wu_cursor);
 
-  v1::RemoveMembersRequest remove;
-  remove.set_conversation_id(group);
+  gv1::RemoveMembersRequest remove;
+  remove.set_group_id(group);
   remove.add_user_ids(zhao.user_id);
-  remove.mutable_notice()->set_kind("group.member_removed");
-  remove.mutable_notice()->set_text("Zhao was removed");
-  v1::RemoveMembersResponse removed;
-  REQUIRE(
-      Call(*m.internal_stub, &v1::InternalService::Stub::RemoveMembers, nullptr, remove, &removed)
-          .ok());
+  Ok(m, GROUPS(RemoveMembers), mei, remove);
   std::string zhao_cursor;
   SyncAll(m, zhao, zhao_cursor);
   Send(m, mei, group, "after Zhao left");
@@ -864,7 +765,7 @@ TEST_CASE("Group members see only messages from their time in the group", "[mess
   auto zhao_events = m.probe.EventsFor(zhao.user_id, "phone", 100, std::chrono::milliseconds(500));
   CHECK(std::any_of(zhao_events.begin(), zhao_events.end(), [](const Event& event) {
     return event.message_changed().message().content().system_notice().kind() ==
-           "group.member_removed";
+           "group.members_removed";
   }));
   CHECK(std::none_of(zhao_events.begin(), zhao_events.end(), [](const Event& event) {
     return event.message_changed().message().content().text().text() == "after Zhao left";
@@ -876,15 +777,251 @@ TEST_CASE("Group members see only messages from their time in the group", "[mess
   Ok(m, STUB(SendMessage), mei, mention);
   CHECK(Ok(m, STUB(GetConversation), lei, get).conversation().unread_mention_count() == 1);
 
-  // Closing makes it read-only for everyone.
-  v1::CloseConversationRequest close;
-  close.set_conversation_id(group);
-  v1::CloseConversationResponse closed;
-  REQUIRE(
-      Call(*m.internal_stub, &v1::InternalService::Stub::CloseConversation, nullptr, close, &closed)
-          .ok());
+  // Dissolving makes it read-only for everyone.
+  gv1::DissolveGroupRequest dissolve;
+  dissolve.set_group_id(group);
+  Ok(m, GROUPS(DissolveGroup), mei, dissolve);
   CHECK(Refused(m, STUB(SendMessage), mei, TextRequest(group, "hello?"),
                 grpc::StatusCode::FAILED_PRECONDITION) == "CONVERSATION_CLOSED");
+}
+
+// Messages `user` stored in the conversation.
+int64_t SentBy(Messaging& m, int64_t conversation_id, const User& user) {
+  return m.pg
+      .Transact([&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        return tx
+            .exec_params1(
+                "SELECT count(*) FROM messaging.messages WHERE conversation_id = $1 AND "
+                "sender_id = $2",
+                conversation_id, user.user_id)[0]
+            .as<int64_t>();
+      })
+      .value();
+}
+
+// Waits until messaging has heard groups' announcement of a change that stops `user` from
+// sending (it travels through Redis, in milliseconds); bounded.
+void AwaitRefusal(Messaging& m, int64_t group, const User& user) {
+  for (int i = 0; i < 200 && m.group_policies->CheckCanSend(group, user.user_id, false).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TEST_CASE("Groups decide who may speak in a group; changes take effect at once",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  User wu = m.NewUser("Wu");
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao, &wu});
+  Send(m, lei, group, "hello");  // Lei's answer is remembered from here on
+
+  // A mute: refused with when it ends, nothing stored; refusals are not remembered, so the
+  // mute's end lets Lei speak again.
+  gv1::MuteMemberRequest mute;
+  mute.set_group_id(group);
+  mute.set_user_id(lei.user_id);
+  mute.set_duration_seconds(600);
+  Ok(m, GROUPS(MuteMember), mei, mute);
+  AwaitRefusal(m, group, lei);
+  v1::SendMessageResponse refused;
+  auto muted = Call(*m.messaging, STUB(SendMessage), &lei, TextRequest(group, "hear me"), &refused);
+  CHECK(muted.code == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(muted.reason == "MUTED");
+  CHECK(muted.message.find("until 20") != std::string::npos);
+  CHECK(SentBy(m, group, lei) == 1);
+  m.clock.Advance(std::chrono::seconds(601));
+  Send(m, lei, group, "I'm back");
+
+  // Mute-all: only the owner and admins speak; making Zhao an admin lets him.
+  gv1::MuteAllRequest mute_all;
+  mute_all.set_group_id(group);
+  mute_all.set_muted(true);
+  Ok(m, GROUPS(MuteAll), mei, mute_all);
+  AwaitRefusal(m, group, lei);
+  CHECK(Refused(m, STUB(SendMessage), lei, TextRequest(group, "quiet?"),
+                grpc::StatusCode::PERMISSION_DENIED) == "ALL_MUTED");
+  CHECK(Refused(m, STUB(SendMessage), zhao, TextRequest(group, "quiet?"),
+                grpc::StatusCode::PERMISSION_DENIED) == "ALL_MUTED");
+  Send(m, mei, group, "owner speaks");
+  gv1::SetAdminRequest admin;
+  admin.set_group_id(group);
+  admin.set_user_id(zhao.user_id);
+  admin.set_admin(true);
+  Ok(m, GROUPS(SetAdmin), mei, admin);
+  Send(m, zhao, group, "admin speaks");
+  mute_all.set_muted(false);
+  Ok(m, GROUPS(MuteAll), mei, mute_all);
+  CHECK(SentBy(m, group, lei) == 2);
+
+  // @all belongs to the owner and admins.
+  auto everyone = TextRequest(group, "@all meeting");
+  everyone.mutable_content()->mutable_mentions()->set_all(true);
+  CHECK(Refused(m, STUB(SendMessage), lei, everyone, grpc::StatusCode::PERMISSION_DENIED) ==
+        "MENTION_ALL_NOT_ALLOWED");
+  Ok(m, STUB(SendMessage), zhao, everyone);
+  everyone.set_client_message_id("owner-all");
+  Ok(m, STUB(SendMessage), mei, everyone);
+  CHECK(SentBy(m, group, lei) == 2);
+
+  // A removed member is refused the moment groups answers the remover, although messaging
+  // remembered that he could speak: membership is checked by the send itself.
+  Send(m, lei, group, "last words");
+  gv1::RemoveMembersRequest remove;
+  remove.set_group_id(group);
+  remove.add_user_ids(lei.user_id);
+  Ok(m, GROUPS(RemoveMembers), mei, remove);
+  CHECK(Refused(m, STUB(SendMessage), lei, TextRequest(group, "still here?"),
+                grpc::StatusCode::PERMISSION_DENIED) == "NOT_A_MEMBER");
+  CHECK(SentBy(m, group, lei) == 3);
+  AwaitRefusal(m, group, lei);  // the removal's announcement is heard: Mei's answer is asked anew
+  Send(m, mei, group, "bye Lei");
+
+  // Groups unreachable: a member it was never asked about cannot send, and nothing is stored;
+  // one it allowed a moment ago still can (until an announcement or a minute passes).
+  m.groups_server.Shutdown();
+  CHECK(Refused(m, STUB(SendMessage), wu, TextRequest(group, "anyone?"),
+                grpc::StatusCode::UNAVAILABLE) == "GROUPS_UNAVAILABLE");
+  CHECK(SentBy(m, group, wu) == 0);
+  Send(m, mei, group, "still here");
+}
+
+// "read by N of M" for each of `seqs`, asked by their sender.
+std::vector<std::pair<int, int>> ReadCounts(Messaging& m, const User& sender, int64_t group,
+                                            const std::vector<int64_t>& seqs) {
+  v1::GetReadCountsRequest request;
+  request.set_conversation_id(group);
+  for (int64_t seq : seqs) request.add_seqs(seq);
+  std::vector<std::pair<int, int>> counts;
+  auto response = Ok(m, STUB(GetReadCounts), sender, request);
+  for (const auto& count : response.read_counts()) {
+    counts.emplace_back(count.read_count(), count.audience_count());
+  }
+  return counts;
+}
+
+void MarkRead(Messaging& m, const User& user, int64_t conversation_id, int64_t seq) {
+  v1::MarkReadRequest read;
+  read.set_conversation_id(conversation_id);
+  read.set_read_seq(seq);
+  Ok(m, STUB(MarkRead), user, read);
+}
+
+// The kept counts of a group next to the same counts computed from the members' rows.
+std::pair<std::string, std::string> PositionCounts(Messaging& m, int64_t group) {
+  return m.pg
+      .Transact([&](pqxx::work& tx) -> absl::StatusOr<std::pair<std::string, std::string>> {
+        auto row = tx.exec_params1(
+            "SELECT (SELECT coalesce(string_agg(position_kind || ':' || seq || '=' || members, "
+            "' ' ORDER BY position_kind, seq), '') FROM messaging.group_positions "
+            "WHERE conversation_id = $1), "
+            "(SELECT coalesce(string_agg(k || ':' || s || '=' || n, ' ' ORDER BY k, s), '') FROM "
+            "(SELECT 1 AS k, greatest(read_seq, first_visible_seq - 1) AS s, count(*) AS n "
+            "FROM messaging.members WHERE conversation_id = $1 AND last_visible_seq IS NULL "
+            "GROUP BY 2 UNION ALL SELECT 2, first_visible_seq, count(*) FROM messaging.members "
+            "WHERE conversation_id = $1 AND last_visible_seq IS NULL GROUP BY 2) computed)",
+            group);
+        return std::pair{row[0].as<std::string>(), row[1].as<std::string>()};
+      })
+      .value();
+}
+
+TEST_CASE("Read by N of M: a read moves one count, whatever the group's size",
+          "[messaging][db]") {
+  Messaging m;
+  User mei = m.NewUser("Mei");
+  User lei = m.NewUser("Lei");
+  User zhao = m.NewUser("Zhao");
+  User wu = m.NewUser("Wu");
+  User qian = m.NewUser("Qian");
+  int64_t group = CreateGroup(m, {&mei, &lei, &zhao, &wu});
+  auto first = Send(m, mei, group, "one");
+  CHECK(ReadCounts(m, mei, group, {first.seq()}) == std::vector<std::pair<int, int>>{{0, 3}});
+
+  MarkRead(m, lei, group, first.seq());
+  MarkRead(m, zhao, group, first.seq() + 5);  // clamped to the newest
+  CHECK(ReadCounts(m, mei, group, {first.seq()}) == std::vector<std::pair<int, int>>{{2, 3}});
+  // Sending reads everything before it.
+  auto second = Send(m, wu, group, "two");
+  CHECK(ReadCounts(m, mei, group, {first.seq()}) == std::vector<std::pair<int, int>>{{3, 3}});
+  CHECK(ReadCounts(m, wu, group, {second.seq()}) == std::vector<std::pair<int, int>>{{0, 3}});
+
+  // A member who joins later is in neither count of earlier messages, even after reading all.
+  m.BeFriends(mei, qian);
+  gv1::AddMembersRequest add;
+  add.set_group_id(group);
+  add.add_user_ids(qian.user_id);
+  Ok(m, GROUPS(AddMembers), mei, add);
+  auto third = Send(m, mei, group, "three");
+  MarkRead(m, qian, group, third.seq());
+  CHECK(ReadCounts(m, wu, group, {second.seq()}) == std::vector<std::pair<int, int>>{{1, 3}});
+  CHECK(ReadCounts(m, mei, group, {third.seq(), first.seq()}) ==
+        std::vector<std::pair<int, int>>{{1, 4}, {3, 3}});
+
+  // A member who leaves is in neither count any more.
+  gv1::RemoveMembersRequest remove;
+  remove.set_group_id(group);
+  remove.add_user_ids(lei.user_id);
+  Ok(m, GROUPS(RemoveMembers), mei, remove);
+  CHECK(ReadCounts(m, mei, group, {first.seq()}) == std::vector<std::pair<int, int>>{{2, 2}});
+
+  // Only the sender asks, about messages they can see, in groups, 1..100 at a time.
+  v1::GetReadCountsRequest request;
+  request.set_conversation_id(group);
+  request.add_seqs(second.seq());
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::PERMISSION_DENIED) ==
+        "NOT_SENDER");
+  request.set_seqs(0, third.seq() + 100);
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::NOT_FOUND) ==
+        "MESSAGE_NOT_FOUND");
+  request.set_seqs(0, 0);
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "SEQ_INVALID");
+  request.clear_seqs();
+  for (int seq = 1; seq <= 101; ++seq) request.add_seqs(seq);
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "SEQS_INVALID");
+  request.clear_seqs();
+  request.add_seqs(first.seq());
+  User stranger = m.NewUser("Stranger");
+  CHECK(Refused(m, STUB(GetReadCounts), stranger, request, grpc::StatusCode::NOT_FOUND) ==
+        "CONVERSATION_NOT_FOUND");
+  int64_t chat = FriendsChat(m, mei, zhao);
+  auto direct = Send(m, mei, chat, "hi");
+  request.set_conversation_id(chat);
+  request.set_seqs(0, direct.seq());
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::FAILED_PRECONDITION) ==
+        "NOT_A_GROUP");
+
+  // Concurrent sends, reads and a join keep the counts equal to the members' rows.
+  std::vector<const User*> members{&mei, &zhao, &wu, &qian};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < members.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 15; ++j) {
+        if (j % 3 == 0) {
+          v1::SendMessageResponse response;
+          Call(*m.messaging, STUB(SendMessage), members[i],
+               TextRequest(group, "x", "storm-" + std::to_string(i) + "-" + std::to_string(j)),
+               &response);
+        } else {
+          v1::MarkReadRequest read;
+          read.set_conversation_id(group);
+          read.set_read_seq(third.seq() + j * 2);
+          v1::MarkReadResponse response;
+          Call(*m.messaging, STUB(MarkRead), members[i], read, &response);
+        }
+      }
+    });
+  }
+  m.BeFriends(mei, lei);
+  add.set_user_ids(0, lei.user_id);
+  Ok(m, GROUPS(AddMembers), mei, add);
+  for (auto& thread : threads) thread.join();
+  auto [kept, computed] = PositionCounts(m, group);
+  CHECK(kept == computed);
+  CHECK_FALSE(kept.empty());
 }
 
 TEST_CASE("Every client method needs a token", "[messaging][db]") {
@@ -892,7 +1029,7 @@ TEST_CASE("Every client method needs a token", "[messaging][db]") {
   std::vector<Outcome> outcomes;
   auto anonymous = [&](auto method, auto request) {
     typename decltype(plaza::testing::ResponseOf(method))::type response;
-    outcomes.push_back(plaza::testing::Call(*m.stub, method, "", request, &response));
+    outcomes.push_back(plaza::testing::Call(*m.messaging, method, "", request, &response));
   };
   anonymous(STUB(OpenDirectConversation), v1::OpenDirectConversationRequest());
   anonymous(STUB(ListConversations), v1::ListConversationsRequest());
@@ -901,6 +1038,7 @@ TEST_CASE("Every client method needs a token", "[messaging][db]") {
   anonymous(STUB(GetHistory), v1::GetHistoryRequest());
   anonymous(STUB(Sync), v1::SyncRequest());
   anonymous(STUB(MarkRead), v1::MarkReadRequest());
+  anonymous(STUB(GetReadCounts), v1::GetReadCountsRequest());
   anonymous(STUB(RecallMessage), v1::RecallMessageRequest());
   anonymous(STUB(EditMessage), v1::EditMessageRequest());
   anonymous(STUB(GetEditHistory), v1::GetEditHistoryRequest());
@@ -912,7 +1050,7 @@ TEST_CASE("Every client method needs a token", "[messaging][db]") {
   anonymous(STUB(SearchMessages), v1::SearchMessagesRequest());
   anonymous(STUB(GetMessagingSettings), v1::GetMessagingSettingsRequest());
   anonymous(STUB(UpdateMessagingSettings), v1::UpdateMessagingSettingsRequest());
-  REQUIRE(outcomes.size() == 18);
+  REQUIRE(outcomes.size() == 19);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.code == grpc::StatusCode::UNAUTHENTICATED);
     CHECK(outcome.reason == "TOKEN_MISSING");
@@ -963,7 +1101,8 @@ TEST_CASE("The remaining refusals of the client API", "[messaging][db]") {
   CHECK(Refused(m, STUB(ForwardMessages), mei, forward, grpc::StatusCode::FAILED_PRECONDITION) ==
         "MESSAGE_RECALLED");
   // Notices are not forwarded.
-  int64_t group = CreateGroup(m, {&mei, &lei}, "created");
+  User wu = m.NewUser("Wu");
+  int64_t group = CreateGroup(m, {&mei, &lei, &wu});
   forward.set_source_conversation_id(group);
   forward.set_seqs(0, 1);
   CHECK(Refused(m, STUB(ForwardMessages), mei, forward, grpc::StatusCode::FAILED_PRECONDITION) ==
@@ -987,7 +1126,7 @@ TEST_CASE("The internal API refuses bad requests and changes nothing", "[messagi
   int64_t chat = FriendsChat(m, mei, lei);
   auto internal = [&](auto method, const auto& request) {
     typename decltype(plaza::testing::ResponseOf(method))::type response;
-    return plaza::testing::Call(*m.internal_stub, method, "", request, &response);
+    return plaza::testing::Call(*m.messaging_internal_stub, method, "", request, &response);
   };
   using Internal = v1::InternalService::Stub;
 
