@@ -15,6 +15,17 @@ std::string RandomPhone() {
   return "+86138" + std::to_string(10'000'000 + random() % 89'999'999);
 }
 
+// groups' invitation key: 48 random bytes in base64, as scripts/cluster makes it with
+// `head -c 48 /dev/urandom | base64` (groups wants at least 32 bytes).
+std::string RandomInviteKey() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::random_device random;
+  std::string key;
+  for (int i = 0; i < 64; ++i) key += kAlphabet[random() % 64];
+  return key;
+}
+
 // Every account gets it, so a second device can log in without waiting to resend a code.
 constexpr char kPassword[] = "e2e-Password-2026";
 
@@ -46,6 +57,9 @@ Cluster::Cluster(ClusterOptions options)
       identity_metrics_port_(testing::FreePort()),
       messaging_port_(testing::FreePort()),
       messaging_metrics_port_(testing::FreePort()),
+      groups_port_(testing::FreePort()),
+      groups_metrics_port_(testing::FreePort()),
+      invite_signing_key_(RandomInviteKey()),
       gateway_port_(testing::FreePort()),
       gateway_port_metrics_(testing::FreePort()) {
   auto keys = auth::GenerateKeyPair("e2e");
@@ -60,12 +74,14 @@ Cluster::Cluster(ClusterOptions options)
   }
   StartIdentity();
   StartMessaging();
+  StartGroups();
   StartGateway();
 }
 
 Cluster::~Cluster() {
   // The gateway first, as an operator would drain it.
   gateway_.reset();
+  groups_.reset();
   messaging_.reset();
   identity_.reset();
 }
@@ -99,7 +115,15 @@ void Cluster::StartIdentity() {
 
 void Cluster::StartMessaging() {
   messaging_ = Launch(PLAZA_MESSAGING_BINARY, messaging_port_, messaging_metrics_port_,
-                      {"PLAZA_IDENTITY_ADDRESS=127.0.0.1:" + std::to_string(identity_port_)});
+                      {"PLAZA_IDENTITY_ADDRESS=127.0.0.1:" + std::to_string(identity_port_),
+                       "PLAZA_GROUPS_ADDRESS=127.0.0.1:" + std::to_string(groups_port_)});
+}
+
+void Cluster::StartGroups() {
+  groups_ = Launch(PLAZA_GROUPS_BINARY, groups_port_, groups_metrics_port_,
+                   {"PLAZA_IDENTITY_ADDRESS=127.0.0.1:" + std::to_string(identity_port_),
+                    "PLAZA_MESSAGING_ADDRESS=127.0.0.1:" + std::to_string(messaging_port_),
+                    "PLAZA_INVITE_SIGNING_KEY=" + invite_signing_key_});
 }
 
 void Cluster::StartGateway() {
@@ -110,7 +134,8 @@ void Cluster::StartGateway() {
           "PLAZA_METRICS_PORT=" + std::to_string(gateway_port_metrics_),
           "PLAZA_REDIS_URL=" + redis_.Url(), "PLAZA_TOKEN_PUBLIC_KEYS=" + public_keys_,
           "PLAZA_ROUTES=identity=127.0.0.1:" + std::to_string(identity_port_) +
-              ";messaging=127.0.0.1:" + std::to_string(messaging_port_),
+              ";messaging=127.0.0.1:" + std::to_string(messaging_port_) +
+              ";groups=127.0.0.1:" + std::to_string(groups_port_),
           "PLAZA_INSTANCE_ID=e2e-gateway",
           "PLAZA_PUSH_ROUTE_TTL_SECONDS=" + std::to_string(options_.route_ttl_seconds),
           "PLAZA_HEARTBEAT_INTERVAL_SECONDS=" + std::to_string(options_.heartbeat_interval_seconds),
@@ -134,6 +159,10 @@ std::unique_ptr<identity::v1::IdentityService::Stub> Cluster::Identity() const {
 
 std::unique_ptr<messaging::v1::MessagingService::Stub> Cluster::Messaging() const {
   return messaging::v1::MessagingService::NewStub(Connect());
+}
+
+std::unique_ptr<groups::v1::GroupsService::Stub> Cluster::Groups() const {
+  return groups::v1::GroupsService::NewStub(Connect());
 }
 
 void Cluster::BeFriends(const Account& a, const Account& b) {

@@ -1,15 +1,16 @@
 #pragma once
 
-// The real binaries, started as a client team would meet them: plaza-identity and
-// plaza-messaging behind plaza-gateway, on a fresh database (or a private PostgreSQL server the
-// test may crash) and a private Redis, with keys made for the run. Tests
-// talk only to the gateway's port, and can kill, restart and signal each process by its PID.
+// The real binaries, started as a client team would meet them: plaza-identity, plaza-messaging
+// and plaza-groups behind plaza-gateway, on a fresh database (or a private PostgreSQL server the
+// test may crash) and a private Redis, with keys made for the run. Tests talk only to the
+// gateway's port, and can kill, restart and signal each process by its PID.
 
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>
 
+#include "plaza/groups/v1/groups_service.grpc.pb.h"
 #include "plaza/identity/v1/identity_service.grpc.pb.h"
 #include "plaza/messaging/v1/messaging_service.grpc.pb.h"
 #include "plaza/testing/testing.h"
@@ -40,6 +41,7 @@ class Cluster {
   std::shared_ptr<grpc::Channel> Connect() const;
   std::unique_ptr<identity::v1::IdentityService::Stub> Identity() const;
   std::unique_ptr<messaging::v1::MessagingService::Stub> Messaging() const;
+  std::unique_ptr<groups::v1::GroupsService::Stub> Groups() const;
 
   // Through the gateway: requests a code, reads it from the development outbox and registers a
   // new phone with a password; or logs the account in on another device with that password.
@@ -49,11 +51,15 @@ class Cluster {
   // Makes the two friends through identity, as their apps would.
   void BeFriends(const Account& a, const Account& b);
 
+  // Each (re)starts its process with the same ports and keys; messaging and groups know each
+  // other's address from the start, whichever runs first.
   void StartIdentity();
   void StartMessaging();
+  void StartGroups();
   void StartGateway();
   testing::ChildProcess& identity() { return *identity_; }
   testing::ChildProcess& messaging() { return *messaging_; }
+  testing::ChildProcess& groups() { return *groups_; }
   // Only with ClusterOptions::own_postgres.
   testing::PostgresServer& postgres() { return *postgres_; }
   const std::string& pg_url() const { return pg_url_; }
@@ -80,10 +86,15 @@ class Cluster {
   int identity_metrics_port_;
   int messaging_port_;
   int messaging_metrics_port_;
+  // Messaging and groups call each other, so both ports are chosen before either starts.
+  int groups_port_;
+  int groups_metrics_port_;
+  std::string invite_signing_key_;
   int gateway_port_;
   int gateway_port_metrics_;
   std::unique_ptr<testing::ChildProcess> identity_;
   std::unique_ptr<testing::ChildProcess> messaging_;
+  std::unique_ptr<testing::ChildProcess> groups_;
   std::unique_ptr<testing::ChildProcess> gateway_;
 };
 

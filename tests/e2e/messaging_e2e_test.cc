@@ -11,21 +11,20 @@
 #include <thread>
 
 #include "services/gateway/tests/push_client.h"
+#include "tests/e2e/chat.h"
 #include "tests/e2e/cluster.h"
 
 using namespace std::chrono_literals;
 namespace chat_e2e {
 
 using plaza::e2e::Account;
+using plaza::e2e::AuthorizeWithDeadline;
 using plaza::e2e::Cluster;
+using plaza::e2e::NextMessage;
+using plaza::e2e::Send;
+using plaza::e2e::SyncMessages;
 using plaza::gateway::testing::PushClient;
 namespace v1 = plaza::messaging::v1;
-
-// The account's token and a deadline, as an app sends every call.
-void AuthorizeWithDeadline(grpc::ClientContext& context, const Account& account) {
-  plaza::e2e::Authorize(context, account);
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
-}
 
 int64_t OpenDirect(Cluster& cluster, const Account& account, const Account& peer) {
   grpc::ClientContext context;
@@ -37,55 +36,6 @@ int64_t OpenDirect(Cluster& cluster, const Account& account, const Account& peer
   INFO(status.error_message());
   REQUIRE(status.ok());
   return response.conversation().conversation_id();
-}
-
-grpc::Status Send(v1::MessagingService::Stub& stub, const Account& account, int64_t conversation_id,
-                  const std::string& client_id, const std::string& text,
-                  v1::SendMessageResponse* response) {
-  grpc::ClientContext context;
-  AuthorizeWithDeadline(context, account);
-  v1::SendMessageRequest request;
-  request.set_conversation_id(conversation_id);
-  request.set_client_message_id(client_id);
-  request.mutable_content()->mutable_text()->set_text(text);
-  return stub.SendMessage(&context, request, response);
-}
-
-// Syncs until nothing more is ready; the messages of `conversation_id`, in order.
-std::vector<v1::Message> SyncMessages(Cluster& cluster, const Account& account, std::string& cursor,
-                                      int64_t conversation_id, bool* reset = nullptr) {
-  auto stub = cluster.Messaging();
-  std::vector<v1::Message> messages;
-  for (int page = 0; page < 100; ++page) {
-    grpc::ClientContext context;
-    AuthorizeWithDeadline(context, account);
-    v1::SyncRequest request;
-    request.set_cursor(cursor);
-    v1::SyncResponse response;
-    auto status = stub->Sync(&context, request, &response);
-    INFO(status.error_message());
-    REQUIRE(status.ok());
-    for (const auto& changes : response.changes()) {
-      if (changes.conversation().conversation_id() != conversation_id) continue;
-      if (reset != nullptr) *reset = *reset || changes.reset();
-      messages.insert(messages.end(), changes.messages().begin(), changes.messages().end());
-    }
-    cursor = response.cursor();
-    if (!response.has_more()) return messages;
-  }
-  FAIL("Sync did not finish");
-  return messages;
-}
-
-// The next message event on a device's stream, skipping other events.
-std::optional<v1::Message> NextMessage(PushClient& device) {
-  for (int i = 0; i < 20; ++i) {
-    auto next = device.NextEvent(5s);
-    if (!next) return std::nullopt;
-    if (next->has_event() && next->event().has_message_changed())
-      return next->event().message_changed().message();
-  }
-  return std::nullopt;
 }
 
 // Two friends with a direct conversation, and a Sync cursor for the receiver from before any
