@@ -48,6 +48,10 @@ std::string SynopsisLine(const CommandSpec& command) {
 absl::Status CheckComplete(const Invocation& invocation, const CommandSpec* command) {
   if (invocation.help) return absl::OkStatus();
   if (command == nullptr) return UsageError("no command given (plaza --help lists them)");
+  if (command->family) {
+    return UsageError("usage: plaza " + SynopsisLine(*command) + " (plaza " +
+                      std::string(command->name) + " --help lists them)");
+  }
   size_t count = invocation.args.size();
   if (count < command->min_args || count > command->max_args) {
     return UsageError("usage: plaza " + SynopsisLine(*command));
@@ -76,13 +80,19 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       continue;
     }
     if (!is_flag) {
-      if (command != nullptr) {
+      if (command != nullptr && !command->family) {
         invocation.args.push_back(token);
         continue;
       }
-      command = find_command(token);
-      if (command == nullptr) return UsageError("unknown command '" + token + "' (plaza --help)");
-      invocation.command = token;
+      // The first word, or a family's second.
+      std::string name = command == nullptr ? token : invocation.command + " " + token;
+      const CommandSpec* found = find_command(name);
+      if (found == nullptr) {
+        return UsageError("unknown command '" + name + "' (plaza " +
+                          (command == nullptr ? "" : invocation.command + " ") + "--help)");
+      }
+      command = found;
+      invocation.command = std::move(name);
       continue;
     }
     if (token == "-h") {
@@ -151,9 +161,21 @@ std::string ProgramUsage(std::span<const CommandSpec* const> commands) {
       "  --json    print one JSON document on stdout (errors too) for scripts\n\n"
       "commands:\n";
   for (const CommandSpec* command : commands) {
+    if (command->family) continue;
     usage += "  " + SynopsisLine(*command) + "\n      " + std::string(command->summary) + "\n";
   }
   return usage + "\n`plaza <command> --help` shows one command.\n";
+}
+
+std::string FamilyUsage(const CommandSpec& family, std::span<const CommandSpec* const> commands) {
+  std::string usage = "usage: plaza " + SynopsisLine(family) + "\n  " +
+                      std::string(family.summary) + "\n\ncommands:\n";
+  std::string prefix = std::string(family.name) + " ";
+  for (const CommandSpec* command : commands) {
+    if (command->family || !command->name.starts_with(prefix)) continue;
+    usage += "  " + SynopsisLine(*command) + "\n      " + std::string(command->summary) + "\n";
+  }
+  return usage + "\n`plaza " + std::string(family.name) + " <command> --help` shows one command.\n";
 }
 
 }  // namespace plaza::cli

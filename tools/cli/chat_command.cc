@@ -1,6 +1,8 @@
-// plaza chat <friend>: one conversation, live. The main thread reads lines from stdin and sends
-// each; a second thread holds the device's Connect stream, reconnects with backoff when it is
-// lost and syncs what it missed; a third ends a stream whose heartbeats stopped.
+// plaza chat <friend> | plaza chat --group <group_id>: one conversation, live, a friend's or a
+// group's (the same code: a group chat only has more people to name). The main thread reads lines
+// from stdin and sends each; a second thread holds the device's Connect stream, reconnects with
+// backoff when it is lost and syncs what it missed; a third ends a stream whose heartbeats
+// stopped.
 
 #include <unistd.h>
 
@@ -8,11 +10,14 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
 #include "tools/cli/command.h"
 #include "tools/cli/format.h"
+#include "tools/cli/group_args.h"
 #include "tools/cli/line_reader.h"
 #include "tools/cli/operations.h"
 #include "tools/cli/peer_ref.h"
@@ -24,6 +29,7 @@ namespace {
 
 using events::v1::Event;
 using gateway::v1::ConnectResponse;
+using groups::v1::Group;
 using messaging::v1::Conversation;
 using messaging::v1::GetHistoryRequest;
 using messaging::v1::GetHistoryResponse;
@@ -41,42 +47,60 @@ constexpr std::chrono::seconds kLongestRetry{30};
 constexpr std::chrono::seconds kSilenceAllowance{15};
 
 // Everything the chat prints, one whole line at a time, from any thread. With --json each line
-// is a JSON object: {"conversation":…}, {"message":…}, {"typing":…} or {"notice":"…"}.
+// is a JSON object: {"conversation":…} (with "group":… in a group), {"message":…}, {"typing":…}
+// or {"notice":"…"}. People are shown by name, learnt as they appear (UserNames).
 class ChatScreen {
  public:
-  ChatScreen(std::ostream& out, bool json, NameBook names, int64_t first_shown_seq)
-      : out_(out), json_(json), names_(std::move(names)), seen_(first_shown_seq) {}
+  ChatScreen(std::ostream& out, bool json, UserNames& names, int64_t first_shown_seq)
+      : out_(out), json_(json), names_(names), seen_(first_shown_seq) {}
 
-  void ShowTitle(const Conversation& conversation) {
-    Print(JsonObject().AddJson("conversation", ProtoJson(conversation)).str(),
-          "Chat with " + ConversationTitle(conversation, names_) + " (" +
-              ConversationRef(conversation.conversation_id()) +
-              "). Type a message and press Enter; /quit or Ctrl-D leaves.");
+  void ShowTitle(const Conversation& conversation, const std::optional<Group>& group) {
+    JsonObject json;
+    json.AddJson("conversation", ProtoJson(conversation));
+    std::string title;
+    if (group) {
+      json.AddJson("group", ProtoJson(*group));
+      title = "Chat in " + GroupTitle(*group) + " (" +
+              ConversationRef(conversation.conversation_id()) + ", " +
+              std::to_string(group->member_count()) + " members)";
+    } else {
+      title = "Chat with " + names_.With([&](const NameBook& names) {
+        return ConversationTitle(conversation, names);
+      }) + " (" +
+              ConversationRef(conversation.conversation_id()) + ")";
+    }
+    Print(json.str(), title + ". Type a message and press Enter; /quit or Ctrl-D leaves.");
   }
 
   // Prints a message of this conversation unless it was already shown as it is; true if it
   // printed.
   bool ShowMessage(const Message& message) {
+    names_.Learn(message.sender_id());
     std::lock_guard lock(mutex_);
     if (!seen_.Admit(message)) return false;
-    peer_typing_ = false;
-    PrintLocked(JsonObject().AddJson("message", ProtoJson(message)).str(),
-                RenderMessage(message, names_, NowUnixSeconds(), /*show_seq=*/false));
+    typing_.erase(message.sender_id());
+    PrintLocked(JsonObject().AddJson("message", ProtoJson(message)).str(), Render(message));
     return true;
   }
 
   // A message that arrived in another conversation, so it is not missed.
   void ShowElsewhere(const Message& message) {
+    names_.Learn(message.sender_id());
     Print(JsonObject().AddJson("message", ProtoJson(message)).str(),
-          "(" + ConversationRef(message.conversation_id()) + ") " +
-              RenderMessage(message, names_, NowUnixSeconds(), /*show_seq=*/false));
+          "(" + ConversationRef(message.conversation_id()) + ") " + Render(message));
   }
 
   void ShowTyping(const events::v1::Typing& typing) {
+    names_.Learn(typing.user_id());
     std::lock_guard lock(mutex_);
-    // Only the start is worth a line; the next message ends it.
-    if (typing.typing() == peer_typing_) return;
-    peer_typing_ = typing.typing();
+    // Only a start is worth a line; the typist's next message ends it.
+    bool was_typing = typing_.contains(typing.user_id());
+    if (typing.typing() == was_typing) return;
+    if (typing.typing()) {
+      typing_.insert(typing.user_id());
+    } else {
+      typing_.erase(typing.user_id());
+    }
     if (typing.typing() || json_) {
       PrintLocked(JsonObject().AddJson("typing", ProtoJson(typing)).str(),
                   names_.NameOf(typing.user_id()) + " is typing...");
@@ -84,16 +108,17 @@ class ChatScreen {
   }
 
   void ShowUnreadElsewhere(const Conversation& conversation) {
-    Notice(ConversationRef(conversation.conversation_id()) + " with " +
-           ConversationTitle(conversation, names_) + ": " +
-           std::to_string(conversation.unread_count()) + " unread");
+    Notice(
+        ConversationRef(conversation.conversation_id()) + " with " +
+        names_.With([&](const NameBook& names) { return ConversationTitle(conversation, names); }) +
+        ": " + std::to_string(conversation.unread_count()) + " unread");
   }
 
   void Notice(const std::string& text) {
     Print(JsonObject().Add("notice", text).str(), "-- " + text);
   }
 
-  const NameBook& names() const { return names_; }
+  UserNames& names() { return names_; }
 
  private:
   void Print(const std::string& json, const std::string& human) {
@@ -103,13 +128,19 @@ class ChatScreen {
   void PrintLocked(const std::string& json, const std::string& human) {
     out_ << (json_ ? json : human) << "\n" << std::flush;
   }
+  std::string Render(const Message& message) const {
+    if (json_) return "";
+    return names_.With([&](const NameBook& names) {
+      return RenderMessage(message, names, NowUnixSeconds(), /*show_seq=*/false);
+    });
+  }
 
   std::mutex mutex_;
   std::ostream& out_;
   const bool json_;
-  const NameBook names_;
+  UserNames& names_;
   SeenMessages seen_;
-  bool peer_typing_ = false;
+  std::set<int64_t> typing_;  // who is typing now, as far as shown
 };
 
 // The device's Connect stream for the length of the chat.
@@ -270,6 +301,7 @@ class PushLoop {
                               std::to_string(event.friend_request_received().from_user_id()) +
                               " (plaza requests)");
       case Event::kFriendAdded:
+        screen_.names().Learn(event.friend_added().friend_user_id());
         return screen_.Notice(screen_.names().NameOf(event.friend_added().friend_user_id()) +
                               " is now your friend");
       case Event::kSessionRevoked:
@@ -378,19 +410,29 @@ absl::StatusOr<GetHistoryResponse> OpeningHistory(Session& session, int64_t conv
 
 absl::Status RunChat(CommandContext& context) {
   Session& session = context.session();
-  PLAZA_ASSIGN_OR_RETURN(PeerRef peer, ParsePeerRef(context.arg(0), /*allow_conversation=*/true));
-  PLAZA_ASSIGN_OR_RETURN(Conversation conversation, ResolveConversation(session, peer));
+  PLAZA_ASSIGN_OR_RETURN(ChatTarget target, ParseChatTarget(context.invocation()));
+  // --group asks the group first, so a wrong id is the groups service's GROUP_NOT_FOUND.
+  std::optional<Group> group;
+  if (target.group) {
+    PLAZA_ASSIGN_OR_RETURN(group, GetGroup(session, target.peer.id));
+  }
+  PLAZA_ASSIGN_OR_RETURN(Conversation conversation, ResolveConversation(session, target.peer));
+  if (!group) {
+    // A c:<id> may be a group's conversation too: it is shown the same way.
+    PLAZA_ASSIGN_OR_RETURN(group, GroupOf(session, conversation));
+  }
   int64_t conversation_id = conversation.conversation_id();
   PLAZA_ASSIGN_OR_RETURN(GetHistoryResponse history, OpeningHistory(session, conversation_id));
-  NameBook names{.me = session.config().user_id()};
+  NameBook book{.me = session.config().user_id()};
   if (!context.json()) {
-    PLAZA_ASSIGN_OR_RETURN(names, LoadNameBook(session));
+    PLAZA_ASSIGN_OR_RETURN(book, LoadNameBook(session, group ? &*group : nullptr));
   }
+  UserNames names(session, std::move(book), /*look_up=*/!context.json());
   int64_t first_shown_seq =
       history.messages().empty() ? conversation.last_seq() + 1 : history.messages(0).seq();
 
-  ChatScreen screen(context.out(), context.json(), std::move(names), first_shown_seq);
-  screen.ShowTitle(conversation);
+  ChatScreen screen(context.out(), context.json(), names, first_shown_seq);
+  screen.ShowTitle(conversation, group);
   for (const Message& message : history.messages()) screen.ShowMessage(message);
 
   std::atomic<bool> stop_input{false};

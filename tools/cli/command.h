@@ -71,6 +71,19 @@ absl::Status RunHistory(CommandContext& context);
 absl::Status RunSend(CommandContext& context);
 absl::Status RunRead(CommandContext& context);
 absl::Status RunSync(CommandContext& context);
+absl::Status RunReadCounts(CommandContext& context);
+
+// group_commands.cc
+absl::Status RunGroupCreate(CommandContext& context);
+absl::Status RunGroupList(CommandContext& context);
+absl::Status RunGroupInfo(CommandContext& context);
+absl::Status RunGroupInvite(CommandContext& context);
+absl::Status RunGroupJoin(CommandContext& context);
+absl::Status RunGroupLeave(CommandContext& context);
+absl::Status RunGroupKick(CommandContext& context);
+absl::Status RunGroupMute(CommandContext& context);
+absl::Status RunGroupAdmin(CommandContext& context);
+absl::Status RunGroupAnnounce(CommandContext& context);
 
 // chat_command.cc
 absl::Status RunChat(CommandContext& context);

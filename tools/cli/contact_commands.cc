@@ -28,19 +28,7 @@ absl::StatusOr<int64_t> RequestIdArg(CommandContext& context) {
 }  // namespace
 
 absl::Status RunFriends(CommandContext& context) {
-  Session& session = context.session();
-  ListFriendsRequest request;
-  request.set_page_size(500);
-  // Every page in one response, so scripts get a single document.
-  ListFriendsResponse all;
-  do {
-    PLAZA_ASSIGN_OR_RETURN(
-        auto page, session.Call<ListFriendsResponse>([&](grpc::ClientContext* call, auto* out) {
-          return session.identity().ListFriends(call, request, out);
-        }));
-    all.mutable_friends()->MergeFrom(page.friends());
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
+  PLAZA_ASSIGN_OR_RETURN(auto all, ListAllFriends(context.session()));
   context.Emit(ProtoJson(all), [&] { return RenderFriends(all); });
   return absl::OkStatus();
 }
@@ -89,16 +77,15 @@ absl::Status RunRequests(CommandContext& context) {
   request.set_direction(outgoing ? identity::v1::FRIEND_REQUEST_DIRECTION_OUTGOING
                                  : identity::v1::FRIEND_REQUEST_DIRECTION_INCOMING);
   request.set_page_size(100);
-  ListFriendRequestsResponse all;
-  do {
-    PLAZA_ASSIGN_OR_RETURN(
-        auto page,
-        session.Call<ListFriendRequestsResponse>([&](grpc::ClientContext* call, auto* out) {
-          return session.identity().ListFriendRequests(call, request, out);
-        }));
-    all.mutable_requests()->MergeFrom(page.requests());
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
+  PLAZA_ASSIGN_OR_RETURN(
+      auto all, session.CallPages<ListFriendRequestsResponse>(
+                    request,
+                    [&](auto* call, const auto& page_request, auto* out) {
+                      return session.identity().ListFriendRequests(call, page_request, out);
+                    },
+                    [](auto& all, const auto& page) {
+                      all.mutable_requests()->MergeFrom(page.requests());
+                    }));
   context.Emit(ProtoJson(all),
                [&] { return RenderFriendRequests(all, outgoing, NowUnixSeconds()); });
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <set>
 
 #include "absl/strings/cord.h"
 #include "plaza/core/status.h"
@@ -143,6 +144,18 @@ JsonObject& JsonObject::AddJson(std::string_view key, std::string_view json) {
   return *this;
 }
 
+std::string MergeJsonObjects(std::string_view first, std::string_view second) {
+  // The insides, without the braces.
+  auto inside = [](std::string_view object) {
+    return object.size() < 2 ? std::string_view() : object.substr(1, object.size() - 2);
+  };
+  std::string_view a = inside(first);
+  std::string_view b = inside(second);
+  std::string merged = "{" + std::string(a);
+  if (!a.empty() && !b.empty()) merged += ",";
+  return merged + std::string(b) + "}";
+}
+
 absl::Status WithRetryAfter(absl::Status status, int64_t retry_after_ms) {
   std::string value = std::to_string(retry_after_ms);
   status.SetPayload(kRetryAfterPayload, absl::Cord(absl::string_view(value.data(), value.size())));
@@ -264,9 +277,43 @@ std::string NameBook::NameOf(int64_t user_id) const {
   return found != names.end() ? found->second : "user " + std::to_string(user_id);
 }
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " and " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
 std::string ProfileName(const identity::v1::Profile& profile) {
   if (profile.plaza_id().empty()) return profile.display_name();
   return profile.display_name() + " (@" + profile.plaza_id() + ")";
+}
+
+NameBook FriendNames(int64_t me, const identity::v1::ListFriendsResponse& friends) {
+  NameBook names{.me = me};
+  for (const auto& friend_entry : friends.friends()) {
+    names.names[friend_entry.profile().user_id()] = friend_entry.remark().empty()
+                                                        ? friend_entry.profile().display_name()
+                                                        : friend_entry.remark();
+  }
+  return names;
+}
+
+NameBook GroupNames(int64_t me, const identity::v1::ListFriendsResponse& friends,
+                    const groups::v1::ListMembersResponse& members, bool show_nicknames) {
+  NameBook names = FriendNames(me, friends);
+  if (!show_nicknames) return names;
+  std::set<int64_t> remarked;
+  for (const auto& friend_entry : friends.friends()) {
+    if (!friend_entry.remark().empty()) remarked.insert(friend_entry.profile().user_id());
+  }
+  for (const auto& member : members.members()) {
+    if (member.nickname().empty() || remarked.contains(member.user_id())) continue;
+    names.names[member.user_id()] = member.nickname();
+  }
+  return names;
 }
 
 std::string DescribeContent(const MessageContent& content) {
@@ -438,11 +485,16 @@ std::string RenderConversations(const messaging::v1::ListConversationsResponse& 
 }
 
 std::string RenderHistory(const messaging::v1::GetHistoryResponse& response, const NameBook& names,
-                          int64_t now_unix_seconds) {
+                          int64_t now_unix_seconds,
+                          const std::map<int64_t, messaging::v1::ReadCount>& read_counts) {
   if (response.messages().empty()) return "No messages.\n";
   std::string text;
   for (const auto& message : response.messages()) {
-    text += RenderMessage(message, names, now_unix_seconds, /*show_seq=*/true) + "\n";
+    text += RenderMessage(message, names, now_unix_seconds, /*show_seq=*/true);
+    if (auto count = read_counts.find(message.seq()); count != read_counts.end()) {
+      text += "  (" + ReadCountText(count->second) + ")";
+    }
+    text += "\n";
   }
   if (response.has_more()) {
     text += "(older messages: --before " + std::to_string(response.messages(0).seq()) + ")\n";
@@ -477,6 +529,127 @@ std::string RenderSync(const messaging::v1::SyncResponse& response, const NameBo
   }
   if (text.empty()) text = "Nothing new.\n";
   return text + "Unread in total: " + std::to_string(response.total_unread_count()) + "\n";
+}
+
+std::string ReadCountText(const messaging::v1::ReadCount& count) {
+  return "read by " + std::to_string(count.read_count()) + " of " +
+         std::to_string(count.audience_count());
+}
+
+std::string RenderReadCounts(const messaging::v1::GetReadCountsResponse& response) {
+  if (response.read_counts().empty()) return "No messages.\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& count : response.read_counts()) {
+    rows.push_back({"#" + std::to_string(count.seq()), ReadCountText(count)});
+  }
+  return RenderTable({"MESSAGE", "READ"}, rows);
+}
+
+std::string RoleName(groups::v1::MemberRole role) {
+  switch (role) {
+    case groups::v1::MEMBER_ROLE_OWNER:
+      return "owner";
+    case groups::v1::MEMBER_ROLE_ADMIN:
+      return "admin";
+    default:
+      return "member";
+  }
+}
+
+std::string GroupTitle(const groups::v1::Group& group) {
+  return group.name().empty() ? "group " + std::to_string(group.group_id()) : group.name();
+}
+
+std::string RenderGroups(const groups::v1::ListMyGroupsResponse& response,
+                         int64_t now_unix_seconds) {
+  if (response.groups().empty()) {
+    return "You are in no group. Start one with: plaza group create <name> <friend> <friend>\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& group : response.groups()) {
+    std::vector<std::string> notes;
+    if (group.dissolved()) notes.emplace_back("dissolved");
+    if (group.mute_all()) notes.emplace_back("only admins speak");
+    if (group.me().has_mute_end_time() && Seconds(group.me().mute_end_time()) > now_unix_seconds) {
+      notes.emplace_back("you are muted until " +
+                         FormatTime(Seconds(group.me().mute_end_time()), now_unix_seconds));
+    }
+    std::string note;
+    for (const auto& each : notes) note += (note.empty() ? "" : ", ") + each;
+    rows.push_back({std::to_string(group.group_id()), OneLine(group.name(), 30),
+                    std::to_string(group.member_count()), RoleName(group.me().role()), note});
+  }
+  return RenderTable({"GROUP", "NAME", "MEMBERS", "ME", "NOTES"}, rows);
+}
+
+std::string RenderGroupInfo(const groups::v1::Group& group,
+                            const groups::v1::ListMembersResponse& members, const NameBook& names,
+                            int64_t now_unix_seconds) {
+  auto permission = [](groups::v1::Permission who) {
+    return who == groups::v1::PERMISSION_OWNER_AND_ADMINS ? "owner and admins" : "every member";
+  };
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"name", group.name().empty() ? "(none)" : group.name()},
+      {"group id", std::to_string(group.group_id()) + " (chat: plaza chat --group " +
+                       std::to_string(group.group_id()) + ")"},
+      {"owner", names.NameOf(group.owner_id())},
+      {"members", std::to_string(group.member_count())},
+      {"you are", RoleName(group.me().role())},
+      {"created", FormatTime(Seconds(group.create_time()), now_unix_seconds)},
+  };
+  if (!group.description().empty()) fields.emplace_back("description", group.description());
+  const auto& announcement = group.announcement();
+  if (!announcement.text().empty()) {
+    fields.emplace_back(
+        "announcement",
+        OneLine(announcement.text(), 60) + " (" + names.NameOf(announcement.author_id()) + ", " +
+            FormatTime(Seconds(announcement.update_time()), now_unix_seconds) + ")");
+  }
+  if (group.pinned_seq() > 0)
+    fields.emplace_back("pinned", "#" + std::to_string(group.pinned_seq()));
+  fields.emplace_back("who may speak",
+                      group.mute_all() ? "owner and admins (everyone else muted)" : "every member");
+  fields.emplace_back("who may invite", permission(group.settings().who_can_invite()));
+  fields.emplace_back("who may rename", permission(group.settings().who_can_edit_name()));
+  fields.emplace_back("joining", group.settings().join_approval()
+                                     ? "needs an owner's or admin's approval"
+                                     : "open to those invited");
+  if (group.dissolved()) fields.emplace_back("dissolved", "yes: read-only");
+  std::string text = RenderFields(fields) + "\n";
+
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& member : members.members()) {
+    bool known = member.user_id() == names.me || names.names.contains(member.user_id());
+    std::string muted;
+    if (member.has_mute_end_time() && Seconds(member.mute_end_time()) > now_unix_seconds) {
+      muted = FormatTime(Seconds(member.mute_end_time()), now_unix_seconds);
+    }
+    rows.push_back({std::to_string(member.user_id()), known ? names.NameOf(member.user_id()) : "",
+                    member.nickname(), RoleName(member.role()),
+                    FormatTime(Seconds(member.join_time()), now_unix_seconds), muted});
+  }
+  text += RenderTable({"USER", "NAME", "NICKNAME", "ROLE", "JOINED", "MUTED UNTIL"}, rows);
+  if (!members.next_page_token().empty()) {
+    text += "(the first " + std::to_string(members.members_size()) + " of " +
+            std::to_string(group.member_count()) + " members; all of them: plaza group info " +
+            std::to_string(group.group_id()) + " --all)\n";
+  }
+  return text;
+}
+
+std::string RenderJoin(const groups::v1::JoinByInviteResponse& response) {
+  std::string group = std::to_string(response.group_id());
+  switch (response.outcome()) {
+    case groups::v1::JOIN_OUTCOME_JOINED:
+      return "You joined group " + group + ". Chat: plaza chat --group " + group + "\n";
+    case groups::v1::JOIN_OUTCOME_PENDING_APPROVAL:
+      return "Your request " + std::to_string(response.request_id()) + " to join group " + group +
+             " waits for an owner's or admin's approval.\n";
+    case groups::v1::JOIN_OUTCOME_ALREADY_MEMBER:
+      return "You already are a member of group " + group + ".\n";
+    default:
+      return "The server did not say whether you joined group " + group + ".\n";
+  }
 }
 
 }  // namespace plaza::cli

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "plaza/groups/v1/groups_service.pb.h"
 #include "plaza/identity/v1/identity_service.pb.h"
 #include "plaza/messaging/v1/messaging_service.pb.h"
 
@@ -40,6 +41,10 @@ class JsonObject {
  private:
   std::string members_;
 };
+
+// The members of two JSON objects as one object: `{"a":1}` and `{"b":2}` make `{"a":1,"b":2}`.
+// Both must be objects as ProtoJson and JsonObject print them.
+std::string MergeJsonObjects(std::string_view first, std::string_view second);
 
 // --- Errors -----------------------------------------------------------------------------------
 
@@ -85,8 +90,20 @@ struct NameBook {
   std::string NameOf(int64_t user_id) const;
 };
 
+// "Bob", "Bob and Lin", "Bob, Lin and Wei".
+std::string JoinNames(const std::vector<std::string>& names);
+
 // "Mei" or "Mei (@mei_88)".
 std::string ProfileName(const identity::v1::Profile& profile);
+
+// Me and my friends, each by my remark for them, else their display name.
+NameBook FriendNames(int64_t me, const identity::v1::ListFriendsResponse& friends);
+
+// Names in a group, as WeChat shows them: my remark for a friend, else the member's group
+// nickname (when I show nicknames), else a friend's display name. Members who are neither friends
+// nor have a nickname are not in the book (their profile tells).
+NameBook GroupNames(int64_t me, const identity::v1::ListFriendsResponse& friends,
+                    const groups::v1::ListMembersResponse& members, bool show_nicknames);
 
 // --- Messages ---------------------------------------------------------------------------------
 
@@ -110,9 +127,32 @@ std::string RenderFriendRequests(const identity::v1::ListFriendRequestsResponse&
                                  bool outgoing, int64_t now_unix_seconds);
 std::string RenderConversations(const messaging::v1::ListConversationsResponse& response,
                                 const NameBook& names, int64_t now_unix_seconds);
+// `read_counts` (by seq), if any, are added to the lines of those messages: "(read by 2 of 5)".
 std::string RenderHistory(const messaging::v1::GetHistoryResponse& response, const NameBook& names,
-                          int64_t now_unix_seconds);
+                          int64_t now_unix_seconds,
+                          const std::map<int64_t, messaging::v1::ReadCount>& read_counts = {});
 std::string RenderSync(const messaging::v1::SyncResponse& response, const NameBook& names,
                        int64_t now_unix_seconds);
+
+// "read by 2 of 5".
+std::string ReadCountText(const messaging::v1::ReadCount& count);
+std::string RenderReadCounts(const messaging::v1::GetReadCountsResponse& response);
+
+// --- Groups -----------------------------------------------------------------------------------
+
+// "owner", "admin" or "member".
+std::string RoleName(groups::v1::MemberRole role);
+// The group's name, or "group <id>" while it has none.
+std::string GroupTitle(const groups::v1::Group& group);
+std::string RenderGroups(const groups::v1::ListMyGroupsResponse& response,
+                         int64_t now_unix_seconds);
+// The group's fields, then the members given (a first page, or all of them) with my names for
+// them, group nicknames, roles and mutes; a note says how to see the rest when `members` has a
+// next page.
+std::string RenderGroupInfo(const groups::v1::Group& group,
+                            const groups::v1::ListMembersResponse& members, const NameBook& names,
+                            int64_t now_unix_seconds);
+// What an invitation did: joined, waiting for approval, or nothing (already a member).
+std::string RenderJoin(const groups::v1::JoinByInviteResponse& response);
 
 }  // namespace plaza::cli

@@ -79,11 +79,11 @@ const std::vector<Command>& Commands() {
         {{"all", false}}},
        cli::RunConversations},
       {{"history",
-        "<friend|c:ID> [--before SEQ] [--limit N]",
-        "show a conversation's messages",
+        "<friend|c:ID> [--before SEQ] [--limit N] [--read-counts]",
+        "show a conversation's messages (--read-counts: who read mine, in a group)",
         1,
         1,
-        {{"before"}, {"limit"}}},
+        {{"before"}, {"limit"}, {"read-counts", false}}},
        cli::RunHistory},
       {{"send",
         "<friend|c:ID> <text...|->",
@@ -94,8 +94,79 @@ const std::vector<Command>& Commands() {
        cli::RunSend},
       {{"read", "<friend|c:ID>", "mark a conversation read", 1, 1, {}}, cli::RunRead},
       {{"sync", "", "fetch what changed since the last sync", 0, 0, {}}, cli::RunSync},
-      {{"chat", "<friend|c:ID>", "chat live: type lines to send, /quit to leave", 1, 1, {}},
+      {{"read-counts",
+        "<group_id|c:ID> <seq...>",
+        "how many members read my messages in a group",
+        2,
+        plaza::cli::kAnyNumber,
+        {}},
+       cli::RunReadCounts},
+      {{"chat",
+        "(<friend|c:ID> | --group GROUP_ID)",
+        "chat live: type lines to send, /quit to leave",
+        0,
+        1,
+        {{"group"}}},
        cli::RunChat},
+      {{"group", "<command> [arguments]", "groups: make, join, manage", 0, 0, {}, true}, nullptr},
+      {{"group create",
+        "<name> <friend...> [--request-id ID]",
+        "create a group with friends (\"\" for no name); you are its owner",
+        2,
+        plaza::cli::kAnyNumber,
+        {{"request-id"}}},
+       cli::RunGroupCreate},
+      {{"group list", "", "list my groups", 0, 0, {}}, cli::RunGroupList},
+      {{"group info",
+        "<group_id> [--all]",
+        "show a group and its first 100 members (--all: every member)",
+        1,
+        1,
+        {{"all", false}}},
+       cli::RunGroupInfo},
+      {{"group invite",
+        "<group_id> (<friend...> | --link [--ttl T])",
+        "add friends, or make an invitation anyone can join with (T like 1h or 7d)",
+        1,
+        plaza::cli::kAnyNumber,
+        {{"link", false}, {"ttl"}}},
+       cli::RunGroupInvite},
+      {{"group join",
+        "<invitation|-> [--message M]",
+        "join with an invitation (- reads it from stdin), or ask to",
+        1,
+        1,
+        {{"message"}}},
+       cli::RunGroupJoin},
+      {{"group leave", "<group_id>", "leave a group", 1, 1, {}}, cli::RunGroupLeave},
+      {{"group kick",
+        "<group_id> <member...>",
+        "remove members (owner and admins)",
+        2,
+        plaza::cli::kAnyNumber,
+        {}},
+       cli::RunGroupKick},
+      {{"group mute",
+        "<group_id> (<member> <duration|off> | --all on|off)",
+        "silence a member for a while (10m, 2h, 1d) or everyone but admins",
+        1,
+        3,
+        {{"all"}}},
+       cli::RunGroupMute},
+      {{"group admin",
+        "<group_id> <member> on|off",
+        "make a member an admin or take it back (owner)",
+        3,
+        3,
+        {}},
+       cli::RunGroupAdmin},
+      {{"group announce",
+        "<group_id> <text...|->",
+        "set the announcement; every member is notified (\"\" removes it)",
+        2,
+        plaza::cli::kAnyNumber,
+        {}},
+       cli::RunGroupAnnounce},
   };
   return commands;
 }
@@ -140,12 +211,14 @@ int main(int argc, char** argv) {
   if (!invocation.ok()) return Fail(invocation.status(), WantsJson(args));
   const Command* command = FindCommand(invocation->command);
   if (invocation->help) {
-    if (command != nullptr) {
-      std::cout << plaza::cli::CommandUsage(command->spec);
-    } else {
-      std::vector<const CommandSpec*> specs;
-      for (const Command& each : Commands()) specs.push_back(&each.spec);
+    std::vector<const CommandSpec*> specs;
+    for (const Command& each : Commands()) specs.push_back(&each.spec);
+    if (command == nullptr) {
       std::cout << plaza::cli::ProgramUsage(specs);
+    } else if (command->spec.family) {
+      std::cout << plaza::cli::FamilyUsage(command->spec, specs);
+    } else {
+      std::cout << plaza::cli::CommandUsage(command->spec);
     }
     return 0;
   }

@@ -1,7 +1,8 @@
-// plaza conversations | history | send | read | sync
+// plaza conversations | history | send | read | sync | read-counts
 
 #include "tools/cli/command.h"
 #include "tools/cli/format.h"
+#include "tools/cli/group_args.h"
 #include "tools/cli/operations.h"
 #include "tools/cli/peer_ref.h"
 
@@ -15,6 +16,7 @@ using messaging::v1::ListConversationsRequest;
 using messaging::v1::ListConversationsResponse;
 using messaging::v1::MarkReadRequest;
 using messaging::v1::MarkReadResponse;
+using messaging::v1::ReadCount;
 using messaging::v1::SyncResponse;
 
 // GetHistory's largest page.
@@ -31,6 +33,19 @@ absl::StatusOr<Conversation> ConversationArg(CommandContext& context) {
   return ResolveConversation(context.session(), peer);
 }
 
+// The seqs of my own messages in `history` that readers can be counted for: not notices, not
+// recalled.
+std::vector<int64_t> MySentSeqs(const GetHistoryResponse& history, int64_t me) {
+  std::vector<int64_t> seqs;
+  for (const auto& message : history.messages()) {
+    if (message.sender_id() == me && !message.content().has_system_notice() &&
+        message.state() != messaging::v1::MESSAGE_STATE_RECALLED) {
+      seqs.push_back(message.seq());
+    }
+  }
+  return seqs;
+}
+
 }  // namespace
 
 absl::Status RunConversations(CommandContext& context) {
@@ -38,19 +53,17 @@ absl::Status RunConversations(CommandContext& context) {
   ListConversationsRequest request;
   request.set_page_size(200);
   request.set_include_hidden(context.invocation().Has("all"));
-  // Every page in one response, so scripts get a single document; the badge of the last page is
-  // the newest.
-  ListConversationsResponse all;
-  do {
-    PLAZA_ASSIGN_OR_RETURN(
-        auto page,
-        session.Call<ListConversationsResponse>([&](grpc::ClientContext* call, auto* out) {
-          return session.messaging().ListConversations(call, request, out);
-        }));
-    all.mutable_conversations()->MergeFrom(page.conversations());
-    all.set_total_unread_count(page.total_unread_count());
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
+  // The badge of the last page is the newest.
+  PLAZA_ASSIGN_OR_RETURN(
+      auto all, session.CallPages<ListConversationsResponse>(
+                    request,
+                    [&](auto* call, const auto& page_request, auto* out) {
+                      return session.messaging().ListConversations(call, page_request, out);
+                    },
+                    [](auto& all, const auto& page) {
+                      all.mutable_conversations()->MergeFrom(page.conversations());
+                      all.set_total_unread_count(page.total_unread_count());
+                    }));
   PLAZA_ASSIGN_OR_RETURN(NameBook names, NamesForHumans(context));
   context.Emit(ProtoJson(all), [&] { return RenderConversations(all, names, NowUnixSeconds()); });
   return absl::OkStatus();
@@ -59,6 +72,7 @@ absl::Status RunConversations(CommandContext& context) {
 absl::Status RunHistory(CommandContext& context) {
   Session& session = context.session();
   const Invocation& invocation = context.invocation();
+  bool with_read_counts = invocation.Has("read-counts");
   GetHistoryRequest request;
   if (auto before = invocation.Flag("before")) {
     PLAZA_ASSIGN_OR_RETURN(int64_t before_seq, ParseInteger("--before", *before));
@@ -71,16 +85,39 @@ absl::Status RunHistory(CommandContext& context) {
   }
   request.set_page_size(static_cast<int32_t>(limit));
   PLAZA_ASSIGN_OR_RETURN(Conversation conversation, ConversationArg(context));
+  if (with_read_counts && conversation.kind() != messaging::v1::CONVERSATION_KIND_GROUP) {
+    return UsageError("--read-counts is for groups; " +
+                      ConversationRef(conversation.conversation_id()) + " is not a group's");
+  }
   request.set_conversation_id(conversation.conversation_id());
   PLAZA_ASSIGN_OR_RETURN(
       auto history, session.Call<GetHistoryResponse>([&](grpc::ClientContext* call, auto* out) {
         return session.messaging().GetHistory(call, request, out);
       }));
-  PLAZA_ASSIGN_OR_RETURN(NameBook names, NamesForHumans(context));
-  context.Emit(ProtoJson(history), [&] {
-    return ConversationRef(conversation.conversation_id()) + " with " +
-           ConversationTitle(conversation, names) + "\n" +
-           RenderHistory(history, names, NowUnixSeconds());
+  std::map<int64_t, ReadCount> read_counts;
+  std::string json = ProtoJson(history);
+  if (with_read_counts) {
+    PLAZA_ASSIGN_OR_RETURN(auto counts,
+                           GetReadCounts(session, conversation.conversation_id(),
+                                         MySentSeqs(history, session.config().user_id())));
+    for (const ReadCount& count : counts.read_counts()) read_counts[count.seq()] = count;
+    json = MergeJsonObjects(json, ProtoJson(counts));
+  }
+  // People are named as in a chat: friends, group nicknames, and anyone else's profile.
+  std::optional<groups::v1::Group> group;
+  NameBook book{.me = session.config().user_id()};
+  if (!context.json()) {
+    PLAZA_ASSIGN_OR_RETURN(group, GroupOf(session, conversation));
+    PLAZA_ASSIGN_OR_RETURN(book, LoadNameBook(session, group ? &*group : nullptr));
+  }
+  UserNames names(session, std::move(book), /*look_up=*/!context.json());
+  names.LearnSenders(history.messages());
+  context.Emit(json, [&] {
+    return names.With([&](const NameBook& known) {
+      std::string title = group ? GroupTitle(*group) : ConversationTitle(conversation, known);
+      return ConversationRef(conversation.conversation_id()) + " with " + title + "\n" +
+             RenderHistory(history, known, NowUnixSeconds(), read_counts);
+    });
   });
   return absl::OkStatus();
 }
@@ -138,6 +175,14 @@ absl::Status RunSync(CommandContext& context) {
   context.Emit(ProtoJson(all), [&] { return RenderSync(all, names, NowUnixSeconds()); });
   // Only now that the changes are printed may the next sync start after them.
   return SaveSyncCursor(session, all.cursor());
+}
+
+absl::Status RunReadCounts(CommandContext& context) {
+  PLAZA_ASSIGN_OR_RETURN(ReadCountsArgs args, ParseReadCounts(context.invocation()));
+  PLAZA_ASSIGN_OR_RETURN(auto counts,
+                         GetReadCounts(context.session(), args.conversation_id, args.seqs));
+  context.Emit(ProtoJson(counts), [&] { return RenderReadCounts(counts); });
+  return absl::OkStatus();
 }
 
 }  // namespace plaza::cli

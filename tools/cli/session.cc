@@ -57,6 +57,7 @@ Session::Session(std::string server, ConfigStore store, CliConfig config)
       channel_(grpc::CreateChannel(server_, grpc::InsecureChannelCredentials())),
       identity_(identity::v1::IdentityService::NewStub(channel_)),
       messaging_(messaging::v1::MessagingService::NewStub(channel_)),
+      groups_(groups::v1::GroupsService::NewStub(channel_)),
       push_(gateway::v1::PushService::NewStub(channel_)),
       config_(std::move(config)) {}
 

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "plaza/core/status.h"
 #include "plaza/gateway/v1/push_service.grpc.pb.h"
+#include "plaza/groups/v1/groups_service.grpc.pb.h"
 #include "plaza/identity/v1/identity_service.grpc.pb.h"
 #include "plaza/messaging/v1/messaging_service.grpc.pb.h"
 #include "tools/cli/config_file.h"
@@ -42,6 +43,7 @@ class Session {
 
   identity::v1::IdentityService::Stub& identity() { return *identity_; }
   messaging::v1::MessagingService::Stub& messaging() { return *messaging_; }
+  groups::v1::GroupsService::Stub& groups() { return *groups_; }
   gateway::v1::PushService::Stub& push() { return *push_; }
 
   // A call without a token: `invoke(context, response)` returns the call's grpc::Status.
@@ -74,6 +76,25 @@ class Session {
     }
   }
 
+  // A paged list call: `invoke(context, request, response)` per page, `merge(all, page)` adding
+  // each page to one response (scripts get a single document); every page, or only the first
+  // unless `all_pages`. The merged response keeps the last page's next_page_token.
+  template <typename Response, typename Request, typename Invoke, typename Merge>
+  absl::StatusOr<Response> CallPages(Request request, Invoke invoke, Merge merge,
+                                     bool all_pages = true) {
+    Response merged;
+    do {
+      PLAZA_ASSIGN_OR_RETURN(auto page, Call<Response>([&](grpc::ClientContext* context,
+                                                           Response* out) {
+                               return invoke(context, request, out);
+                             }));
+      merge(merged, page);
+      merged.set_next_page_token(page.next_page_token());
+      request.set_page_token(page.next_page_token());
+    } while (all_pages && !request.page_token().empty());
+    return merged;
+  }
+
   // Puts a fresh access token on the context of a stream; returns the token used.
   absl::StatusOr<std::string> Authorize(grpc::ClientContext& context);
 
@@ -100,6 +121,7 @@ class Session {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<identity::v1::IdentityService::Stub> identity_;
   std::unique_ptr<messaging::v1::MessagingService::Stub> messaging_;
+  std::unique_ptr<groups::v1::GroupsService::Stub> groups_;
   std::unique_ptr<gateway::v1::PushService::Stub> push_;
 
   mutable std::mutex config_mutex_;

@@ -16,10 +16,19 @@ const CommandSpec kLogin{
     "login", "<phone> (--code C | --password P)", "log in", 1, 1, {{"code"}, {"password"}}};
 const CommandSpec kSend{"send", "<friend> <text...>", "send", 2, plaza::cli::kAnyNumber, {}};
 const CommandSpec kRequests{"requests", "[--outgoing]", "list", 0, 0, {{"outgoing", false}}};
+const CommandSpec kGroup{"group", "<command> [arguments]", "groups", 0, 0, {}, true};
+const CommandSpec kGroupInvite{"group invite",
+                               "<group_id> (<friend...> | --link [--ttl T])",
+                               "invite",
+                               1,
+                               plaza::cli::kAnyNumber,
+                               {{"link", false}, {"ttl"}}};
+const CommandSpec kGroupLeave{"group leave", "<group_id>", "leave", 1, 1, {}};
 
 absl::StatusOr<Invocation> Parse(std::vector<std::string> args) {
   return ParseCommandLine(args, [](std::string_view name) -> const CommandSpec* {
-    for (const CommandSpec* spec : {&kLogin, &kSend, &kRequests}) {
+    for (const CommandSpec* spec :
+         {&kLogin, &kSend, &kRequests, &kGroup, &kGroupInvite, &kGroupLeave}) {
       if (spec->name == name) return spec;
     }
     return nullptr;
@@ -116,4 +125,47 @@ TEST_CASE("Usage texts show synopsis and summary", "[cli][args]") {
   std::string usage = plaza::cli::ProgramUsage(specs);
   CHECK(usage.starts_with("usage: plaza [--server HOST:PORT]"));
   CHECK(usage.find("  requests [--outgoing]\n      list\n") != std::string::npos);
+}
+
+TEST_CASE("A family's command is its two words, flags anywhere", "[cli][args]") {
+  auto parsed = Parse({"--json", "group", "invite", "77", "--link", "--ttl=1d"});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->command == "group invite");
+  CHECK(parsed->args == std::vector<std::string>{"77"});
+  CHECK(parsed->Has("link"));
+  CHECK(parsed->Flag("ttl") == "1d");
+  CHECK(parsed->json);
+
+  // Arguments that look like commands are arguments once the command is known.
+  auto leave = Parse({"group", "leave", "invite"});
+  REQUIRE(leave.ok());
+  CHECK(leave->command == "group leave");
+  CHECK(leave->args == std::vector<std::string>{"invite"});
+}
+
+TEST_CASE("A family alone or with an unknown command is a usage error", "[cli][args]") {
+  CHECK(UsageMessage(Parse({"group"})) ==
+        "usage: plaza group <command> [arguments] (plaza group --help lists them)");
+  CHECK(UsageMessage(Parse({"group", "dance"})) ==
+        "unknown command 'group dance' (plaza group --help)");
+  CHECK(UsageMessage(Parse({"group", "leave", "77", "--link"})) ==
+        "unknown flag '--link' for 'group leave'");
+  CHECK(UsageMessage(Parse({"group", "leave"})) == "usage: plaza group leave <group_id>");
+  auto help = Parse({"group", "--help"});
+  REQUIRE(help.ok());
+  CHECK(help->help);
+  CHECK(help->command == "group");
+}
+
+TEST_CASE("A family's usage lists its commands; the program's lists them, not the family",
+          "[cli][args]") {
+  std::vector<const CommandSpec*> specs = {&kRequests, &kGroup, &kGroupInvite, &kGroupLeave};
+  std::string family = plaza::cli::FamilyUsage(kGroup, specs);
+  CHECK(family.starts_with("usage: plaza group <command> [arguments]\n  groups\n\ncommands:\n"));
+  CHECK(family.find("  group leave <group_id>\n      leave\n") != std::string::npos);
+  CHECK(family.find("requests") == std::string::npos);
+  std::string program = plaza::cli::ProgramUsage(specs);
+  CHECK(program.find("  group <command>") == std::string::npos);
+  CHECK(program.find("  group invite <group_id> (<friend...> | --link [--ttl T])\n") !=
+        std::string::npos);
 }

@@ -126,6 +126,13 @@ TEST_CASE("Names come from the book, me, or the user id", "[cli][format]") {
   CHECK(plaza::cli::ProfileName(profile) == "Mei (@mei_88)");
 }
 
+TEST_CASE("Lists of names read as a sentence", "[cli][format]") {
+  CHECK(plaza::cli::JoinNames({}).empty());
+  CHECK(plaza::cli::JoinNames({"Bob"}) == "Bob");
+  CHECK(plaza::cli::JoinNames({"Bob", "Lin"}) == "Bob and Lin");
+  CHECK(plaza::cli::JoinNames({"Bob", "Lin", "user 42"}) == "Bob, Lin and user 42");
+}
+
 TEST_CASE("Message bodies describe themselves", "[cli][format]") {
   using plaza::messaging::v1::MessageContent;
   MessageContent content;
@@ -281,4 +288,165 @@ TEST_CASE("Friend lists, requests, search and profile render for people", "[cli]
   CHECK(rendered.find("Plaza ID:                (not set: plaza profile --plaza-id NAME)\n") !=
         std::string::npos);
   CHECK(rendered.find("phone:                   +8613800138000\n") != std::string::npos);
+}
+
+TEST_CASE("JSON objects merge into one", "[cli][format]") {
+  CHECK(plaza::cli::MergeJsonObjects(R"({"a":1})", R"({"b":[2]})") == R"({"a":1,"b":[2]})");
+  CHECK(plaza::cli::MergeJsonObjects("{}", R"({"b":2})") == R"({"b":2})");
+  CHECK(plaza::cli::MergeJsonObjects(R"({"a":1})", "{}") == R"({"a":1})");
+}
+
+TEST_CASE("Read counts read as 'read by N of M', also beside my messages in history",
+          "[cli][format]") {
+  UseUtc();
+  plaza::messaging::v1::GetReadCountsResponse counts;
+  CHECK(plaza::cli::RenderReadCounts(counts) == "No messages.\n");
+  auto* count = counts.add_read_counts();
+  count->set_seq(12);
+  count->set_read_count(2);
+  count->set_audience_count(5);
+  CHECK(plaza::cli::ReadCountText(*count) == "read by 2 of 5");
+  CHECK(plaza::cli::RenderReadCounts(counts) ==
+        "MESSAGE  READ\n"
+        "#12      read by 2 of 5\n");
+
+  plaza::messaging::v1::GetHistoryResponse history;
+  *history.add_messages() = Text(11, 2, "older");
+  *history.add_messages() = Text(12, 1, "mine");
+  CHECK(plaza::cli::RenderHistory(history, Names(), kNow, {{12, *count}}) ==
+        "#11 [07:59] Bob: older\n"
+        "#12 [07:59] me: mine  (read by 2 of 5)\n");
+}
+
+namespace {
+
+plaza::identity::v1::ListFriendsResponse Friends() {
+  plaza::identity::v1::ListFriendsResponse friends;
+  auto* bob = friends.add_friends();
+  bob->mutable_profile()->set_user_id(2);
+  bob->mutable_profile()->set_display_name("Bob");
+  auto* lin = friends.add_friends();
+  lin->mutable_profile()->set_user_id(3);
+  lin->mutable_profile()->set_display_name("Lin");
+  lin->set_remark("Lin from work");
+  return friends;
+}
+
+plaza::groups::v1::Member Member(int64_t user_id, plaza::groups::v1::MemberRole role,
+                                 const std::string& nickname) {
+  plaza::groups::v1::Member member;
+  member.set_user_id(user_id);
+  member.set_role(role);
+  member.set_nickname(nickname);
+  *member.mutable_join_time() = TimeUtil::SecondsToTimestamp(kNow - 120);
+  return member;
+}
+
+}  // namespace
+
+TEST_CASE("Group names: my remark, else the group nickname, else the friend's name",
+          "[cli][format]") {
+  using plaza::groups::v1::MEMBER_ROLE_MEMBER;
+  plaza::groups::v1::ListMembersResponse members;
+  *members.add_members() = Member(2, MEMBER_ROLE_MEMBER, "Bobby");
+  *members.add_members() = Member(3, MEMBER_ROLE_MEMBER, "Lin L.");
+  *members.add_members() = Member(4, MEMBER_ROLE_MEMBER, "Wei");
+  *members.add_members() = Member(5, MEMBER_ROLE_MEMBER, "");
+
+  NameBook shown = plaza::cli::GroupNames(1, Friends(), members, /*show_nicknames=*/true);
+  CHECK(shown.NameOf(1) == "me");
+  CHECK(shown.NameOf(2) == "Bobby");
+  CHECK(shown.NameOf(3) == "Lin from work");
+  CHECK(shown.NameOf(4) == "Wei");
+  CHECK(shown.NameOf(5) == "user 5");
+
+  NameBook hidden = plaza::cli::GroupNames(1, Friends(), members, /*show_nicknames=*/false);
+  CHECK(hidden.NameOf(2) == "Bob");
+  CHECK(hidden.NameOf(3) == "Lin from work");
+  CHECK(hidden.NameOf(4) == "user 4");
+  CHECK(plaza::cli::FriendNames(1, Friends()).names == hidden.names);
+}
+
+TEST_CASE("Groups list with size, my role and what limits them", "[cli][format]") {
+  UseUtc();
+  plaza::groups::v1::ListMyGroupsResponse response;
+  CHECK(plaza::cli::RenderGroups(response, kNow).starts_with("You are in no group."));
+  auto* trip = response.add_groups();
+  trip->set_group_id(77);
+  trip->set_name("Weekend trip");
+  trip->set_member_count(5);
+  trip->mutable_me()->set_role(plaza::groups::v1::MEMBER_ROLE_OWNER);
+  auto* quiet = response.add_groups();
+  quiet->set_group_id(78);
+  quiet->set_member_count(3);
+  quiet->set_mute_all(true);
+  quiet->mutable_me()->set_role(plaza::groups::v1::MEMBER_ROLE_MEMBER);
+  *quiet->mutable_me()->mutable_mute_end_time() = TimeUtil::SecondsToTimestamp(kNow + 3600);
+  CHECK(plaza::cli::RenderGroups(response, kNow) ==
+        "GROUP  NAME          MEMBERS  ME      NOTES\n"
+        "77     Weekend trip  5        owner   \n"
+        "78                   3        member  only admins speak, you are muted until 09:00\n");
+  CHECK(plaza::cli::GroupTitle(*trip) == "Weekend trip");
+  CHECK(plaza::cli::GroupTitle(*quiet) == "group 78");
+}
+
+TEST_CASE("Group info shows the group, then members with names, nicknames and roles",
+          "[cli][format]") {
+  UseUtc();
+  using plaza::groups::v1::MEMBER_ROLE_ADMIN;
+  using plaza::groups::v1::MEMBER_ROLE_MEMBER;
+  using plaza::groups::v1::MEMBER_ROLE_OWNER;
+  plaza::groups::v1::Group group;
+  group.set_group_id(77);
+  group.set_name("Weekend trip");
+  group.set_owner_id(1);
+  group.set_member_count(4);
+  *group.mutable_create_time() = TimeUtil::SecondsToTimestamp(kNow - 86400);
+  group.mutable_me()->set_role(MEMBER_ROLE_OWNER);
+  group.mutable_announcement()->set_text("Bring\nboots");
+  group.mutable_announcement()->set_author_id(2);
+  *group.mutable_announcement()->mutable_update_time() = TimeUtil::SecondsToTimestamp(kNow - 60);
+  group.mutable_settings()->set_join_approval(true);
+  group.mutable_settings()->set_who_can_invite(plaza::groups::v1::PERMISSION_OWNER_AND_ADMINS);
+
+  plaza::groups::v1::ListMembersResponse members;
+  *members.add_members() = Member(1, MEMBER_ROLE_OWNER, "");
+  *members.add_members() = Member(2, MEMBER_ROLE_ADMIN, "Bobby");
+  auto muted = Member(4, MEMBER_ROLE_MEMBER, "");
+  *muted.mutable_mute_end_time() = TimeUtil::SecondsToTimestamp(kNow + 600);
+  *members.add_members() = muted;
+  members.set_next_page_token("more");
+
+  std::string text = plaza::cli::RenderGroupInfo(group, members, Names(), kNow);
+  CHECK(text ==
+        "name:            Weekend trip\n"
+        "group id:        77 (chat: plaza chat --group 77)\n"
+        "owner:           me\n"
+        "members:         4\n"
+        "you are:         owner\n"
+        "created:         2027-01-14 08:00\n"
+        "announcement:    Bring boots (Bob, 07:59)\n"
+        "who may speak:   every member\n"
+        "who may invite:  owner and admins\n"
+        "who may rename:  every member\n"
+        "joining:         needs an owner's or admin's approval\n"
+        "\n"
+        "USER  NAME  NICKNAME  ROLE    JOINED  MUTED UNTIL\n"
+        "1     me              owner   07:58   \n"
+        "2     Bob   Bobby     admin   07:58   \n"
+        "4                     member  07:58   08:10\n"
+        "(the first 3 of 4 members; all of them: plaza group info 77 --all)\n");
+}
+
+TEST_CASE("Joining says joined, waiting, or already in", "[cli][format]") {
+  plaza::groups::v1::JoinByInviteResponse response;
+  response.set_group_id(77);
+  response.set_outcome(plaza::groups::v1::JOIN_OUTCOME_JOINED);
+  CHECK(plaza::cli::RenderJoin(response) == "You joined group 77. Chat: plaza chat --group 77\n");
+  response.set_outcome(plaza::groups::v1::JOIN_OUTCOME_PENDING_APPROVAL);
+  response.set_request_id(9);
+  CHECK(plaza::cli::RenderJoin(response) ==
+        "Your request 9 to join group 77 waits for an owner's or admin's approval.\n");
+  response.set_outcome(plaza::groups::v1::JOIN_OUTCOME_ALREADY_MEMBER);
+  CHECK(plaza::cli::RenderJoin(response) == "You already are a member of group 77.\n");
 }
