@@ -7,6 +7,7 @@
 #include "tools/bench/auth_scenario.h"
 #include "tools/bench/chat_scenario.h"
 #include "tools/bench/connect_scenario.h"
+#include "tools/bench/group_scenario.h"
 #include "tools/bench/proxy_scenario.h"
 
 namespace {
@@ -26,6 +27,10 @@ constexpr Scenario kScenarios[] = {
      plaza::bench::RunConnectScenario},
     {"chat", "direct messages end to end through the gateway: delivered/s vs. bare echo, CPU split",
      plaza::bench::RunChatScenario},
+    {"group",
+     "group messages fanned out to every member's push stream: deliveries/s vs. bare "
+     "echo, CPU split, PostgreSQL cost per send",
+     plaza::bench::RunGroupScenario},
 };
 
 }  // namespace

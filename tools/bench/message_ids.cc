@@ -28,7 +28,7 @@ std::optional<int64_t> TakeNumber(std::string_view& text, bool last) {
 }  // namespace
 
 std::string FormatMessageId(const MessageKey& key) {
-  return fmt::format("{}{}.{}.{}", kPrefix, key.run, key.pair, key.n);
+  return fmt::format("{}{}.{}.{}", kPrefix, key.run, key.lane, key.n);
 }
 
 std::optional<MessageKey> ParseMessageId(std::string_view id) {
@@ -36,11 +36,11 @@ std::optional<MessageKey> ParseMessageId(std::string_view id) {
   id.remove_prefix(kPrefix.size());
   auto run = TakeNumber(id, false);
   if (!run) return std::nullopt;
-  auto pair = TakeNumber(id, false);
-  if (!pair) return std::nullopt;
+  auto lane = TakeNumber(id, false);
+  if (!lane) return std::nullopt;
   auto n = TakeNumber(id, true);
   if (!n) return std::nullopt;
-  return MessageKey{.run = *run, .pair = *pair, .n = *n};
+  return MessageKey{.run = *run, .lane = *lane, .n = *n};
 }
 
 }  // namespace plaza::bench

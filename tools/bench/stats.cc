@@ -91,19 +91,24 @@ Deliveries SummarizeDeliveries(const std::vector<SentMessage>& messages) {
     first_ms = std::min(first_ms, message.sent_ms);
     if (!message.acked_ms) {
       ++result.unacknowledged;
-      if (message.delivered_ms) ++result.delivered_unacknowledged;
+      if (message.received > 0) ++result.delivered_unacknowledged;
       continue;
     }
     ++result.acknowledged;
     ack_ms.push_back(*message.acked_ms - message.sent_ms);
     last_ms = std::max(last_ms, *message.acked_ms);
-    if (!message.delivered_ms) {
+    result.deliveries += message.received;
+    result.missed_deliveries += std::max<int64_t>(0, message.recipients - message.received);
+    result.duplicates += std::max<int64_t>(0, message.copies - message.received);
+    if (message.received > 0 && message.delivered_ms) {
+      last_ms = std::max(last_ms, *message.delivered_ms);
+    }
+    if (message.recipients <= 0) continue;  // nobody was online to read it
+    if (message.received < message.recipients || !message.delivered_ms) {
       ++result.undelivered;
       continue;
     }
     deliver_ms.push_back(*message.delivered_ms - message.sent_ms);
-    last_ms = std::max(last_ms, *message.delivered_ms);
-    result.duplicates += std::max<int64_t>(0, message.copies - 1);
   }
   result.seconds = result.acknowledged > 0 ? (last_ms - first_ms) / 1000 : kUnknown;
   auto summarize = [&](std::vector<double> latencies, int64_t errors) {
@@ -114,6 +119,8 @@ Deliveries SummarizeDeliveries(const std::vector<SentMessage>& messages) {
   };
   result.sent = summarize(std::move(ack_ms), result.unacknowledged);
   result.delivered = summarize(std::move(deliver_ms), result.undelivered);
+  result.deliveries_per_second =
+      result.seconds > 0 ? static_cast<double>(result.deliveries) / result.seconds : 0;
   return result;
 }
 

@@ -65,13 +65,17 @@ struct Arrivals {
 // `arrival_ms` has one entry per receiver that got the message (any order).
 Arrivals SummarizeArrivals(std::vector<double> arrival_ms, int64_t expected);
 
-// One message from a sender to a receiver, as both saw it: times in milliseconds after a
-// common origin (e.g. the start of the run).
+// One message from a sender to its recipients (one in a direct chat, every other online member
+// in a group), as they all saw it: times in milliseconds after a common origin (e.g. the start of
+// the run).
 struct SentMessage {
-  double sent_ms = 0;                  // the send started
-  std::optional<double> acked_ms;      // the sender got the server's OK; nullopt if it did not
-  std::optional<double> delivered_ms;  // the receiver first read it; nullopt if it never did
-  int64_t copies = 0;                  // how often the receiver read it (more than 1: duplicates)
+  double sent_ms = 0;              // the send started
+  std::optional<double> acked_ms;  // the sender got the server's OK; nullopt if it did not
+  // When the last recipient who read it first did; nullopt if nobody read it.
+  std::optional<double> delivered_ms;
+  int64_t recipients = 1;  // recipients it was meant for (online when it was sent)
+  int64_t received = 0;    // of those, how many read it (at most `recipients`)
+  int64_t copies = 0;      // reads in all: more than `received` are duplicates
 };
 
 // What a run of sends achieved. Only acknowledged messages count as sent or delivered: an
@@ -80,16 +84,21 @@ struct Deliveries {
   // Acknowledged sends per second of `seconds`, with the send → acknowledgement latencies;
   // errors = sends without an acknowledgement.
   Summary sent;
-  // Acknowledged messages that reached their receiver, per second of `seconds`, with the
-  // send → delivery latencies; errors = acknowledged messages that never arrived.
+  // Acknowledged messages that reached every recipient, per second of `seconds`, with the
+  // send → last recipient latencies; errors = acknowledged messages that missed a recipient.
   Summary delivered;
   int64_t acknowledged = 0;
   int64_t unacknowledged = 0;
-  int64_t undelivered = 0;               // acknowledged, never delivered
-  int64_t delivered_unacknowledged = 0;  // delivered although the send failed (not counted)
+  int64_t undelivered = 0;               // acknowledged, missed by at least one recipient
+  int64_t delivered_unacknowledged = 0;  // read by someone although the send failed
   int64_t duplicates = 0;                // extra copies of acknowledged messages
-  // From the first send to the last acknowledgement or delivery of an acknowledged message
-  // (NaN without one): the time the rates are over.
+  // Of acknowledged messages: one per (message, recipient who read it), per second of
+  // `seconds`, and the (message, recipient) pairs that never happened.
+  int64_t deliveries = 0;
+  double deliveries_per_second = 0;
+  int64_t missed_deliveries = 0;
+  // From the first send to the last acknowledgement or read of an acknowledged message (NaN
+  // without one): the time the rates are over.
   double seconds = 0;
 };
 
@@ -113,6 +122,11 @@ class Tally {
 // A duration in (fractional) milliseconds, as reports print them.
 inline double Millis(std::chrono::steady_clock::duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
+}
+
+// A duration in (fractional) seconds.
+inline double Seconds(std::chrono::steady_clock::duration duration) {
+  return std::chrono::duration<double>(duration).count();
 }
 
 }  // namespace plaza::bench

@@ -8,7 +8,7 @@ using plaza::bench::MessageKey;
 using plaza::bench::ParseMessageId;
 
 TEST_CASE("FormatMessageId and ParseMessageId round-trip", "[bench][message_ids]") {
-  MessageKey key{.run = 3, .pair = 199, .n = 4711};
+  MessageKey key{.run = 3, .lane = 199, .n = 4711};
   CHECK(FormatMessageId(key) == "bench.3.199.4711");
   CHECK(ParseMessageId(FormatMessageId(key)) == key);
   MessageKey zero{};
@@ -17,10 +17,10 @@ TEST_CASE("FormatMessageId and ParseMessageId round-trip", "[bench][message_ids]
 
 TEST_CASE("The longest ids fit SendMessage's 64 bytes of [A-Za-z0-9._:-]", "[bench][message_ids]") {
   constexpr int64_t kMax = 999'999'999'999'999'999;  // 18 digits
-  std::string id = FormatMessageId({.run = kMax, .pair = kMax, .n = kMax});
+  std::string id = FormatMessageId({.run = kMax, .lane = kMax, .n = kMax});
   CHECK(id.size() <= 64);
   CHECK(id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.") == std::string::npos);
-  CHECK(ParseMessageId(id) == MessageKey{.run = kMax, .pair = kMax, .n = kMax});
+  CHECK(ParseMessageId(id) == MessageKey{.run = kMax, .lane = kMax, .n = kMax});
 }
 
 TEST_CASE("ParseMessageId refuses every other text", "[bench][message_ids]") {

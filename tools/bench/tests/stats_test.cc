@@ -111,12 +111,12 @@ TEST_CASE("SummarizeArrivals of nobody is all misses and no latency", "[bench][s
 
 TEST_CASE("SummarizeDeliveries counts only acknowledged messages", "[bench][stats]") {
   std::vector<SentMessage> messages = {
-      {.sent_ms = 0, .acked_ms = 2, .delivered_ms = 1, .copies = 1},  // pushed before the ack
-      {.sent_ms = 2, .acked_ms = 5, .delivered_ms = 7, .copies = 3},  // two duplicates
-      {.sent_ms = 5, .acked_ms = 9},                                  // never arrived
-      {.sent_ms = 7, .delivered_ms = 12, .copies = 1},                // the send failed
-      {.sent_ms = 9},                                                 // failed, not pushed
-      {.sent_ms = 10, .acked_ms = 1500, .delivered_ms = 2000, .copies = 1},
+      {.sent_ms = 0, .acked_ms = 2, .delivered_ms = 1, .received = 1, .copies = 1},  // pushed first
+      {.sent_ms = 2, .acked_ms = 5, .delivered_ms = 7, .received = 1, .copies = 3},  // 2 duplicates
+      {.sent_ms = 5, .acked_ms = 9},                                   // never arrived
+      {.sent_ms = 7, .delivered_ms = 12, .received = 1, .copies = 1},  // the send failed
+      {.sent_ms = 9},                                                  // failed, not pushed
+      {.sent_ms = 10, .acked_ms = 1500, .delivered_ms = 2000, .received = 1, .copies = 1},
   };
   Deliveries result = SummarizeDeliveries(messages);
   CHECK(result.acknowledged == 4);
@@ -134,6 +134,56 @@ TEST_CASE("SummarizeDeliveries counts only acknowledged messages", "[bench][stat
   CHECK(result.delivered.p50_ms == Approx(5));
   // Acknowledgement latencies 2, 3, 4, 1490.
   CHECK(result.sent.p50_ms == Approx(3.5));
+  // One recipient each: a delivery per delivered message, a miss per undelivered one.
+  CHECK(result.deliveries == 3);
+  CHECK(result.deliveries_per_second == Approx(1.5));
+  CHECK(result.missed_deliveries == 1);
+}
+
+TEST_CASE("SummarizeDeliveries of a fan-out: complete means every recipient, latency the last",
+          "[bench][stats]") {
+  std::vector<SentMessage> messages = {
+      // Reached all 9 at 40 ms; one of them read it twice.
+      {.sent_ms = 0,
+       .acked_ms = 5,
+       .delivered_ms = 40,
+       .recipients = 9,
+       .received = 9,
+       .copies = 10},
+      // 7 of 9: the last of those 7 read it at 80 ms, which still bounds the run.
+      {.sent_ms = 10,
+       .acked_ms = 20,
+       .delivered_ms = 80,
+       .recipients = 9,
+       .received = 7,
+       .copies = 7},
+      // Reached all 9 at 60 ms.
+      {.sent_ms = 20,
+       .acked_ms = 30,
+       .delivered_ms = 60,
+       .recipients = 9,
+       .received = 9,
+       .copies = 9},
+      // Nobody else was online: acknowledged, neither delivered nor undelivered.
+      {.sent_ms = 30, .acked_ms = 35, .recipients = 0},
+      // The send failed, yet 2 read it.
+      {.sent_ms = 40, .delivered_ms = 50, .recipients = 9, .received = 2, .copies = 2},
+  };
+  Deliveries result = SummarizeDeliveries(messages);
+  CHECK(result.acknowledged == 4);
+  CHECK(result.unacknowledged == 1);
+  CHECK(result.delivered_unacknowledged == 1);
+  CHECK(result.undelivered == 1);
+  CHECK(result.deliveries == 25);
+  CHECK(result.missed_deliveries == 2);
+  CHECK(result.duplicates == 1);
+  CHECK(result.seconds == Approx(0.08));  // first send 0 ms, last read 80 ms
+  CHECK(result.deliveries_per_second == Approx(25 / 0.08));
+  CHECK(result.delivered.per_second == Approx(2 / 0.08));
+  CHECK(result.delivered.errors == 1);
+  // Send → last recipient: 40 and 40 ms (the incomplete message does not count).
+  CHECK(result.delivered.p50_ms == Approx(40));
+  CHECK(result.delivered.p99_ms == Approx(40));
 }
 
 TEST_CASE("SummarizeDeliveries without acknowledgements has no rate or latency", "[bench][stats]") {
@@ -143,7 +193,8 @@ TEST_CASE("SummarizeDeliveries without acknowledgements has no rate or latency",
   CHECK(none.delivered.per_second == 0);
   CHECK(std::isnan(none.delivered.p99_ms));
 
-  Deliveries failed = SummarizeDeliveries({{.sent_ms = 1}, {.sent_ms = 2, .delivered_ms = 3}});
+  Deliveries failed =
+      SummarizeDeliveries({{.sent_ms = 1}, {.sent_ms = 2, .delivered_ms = 3, .received = 1}});
   CHECK(failed.unacknowledged == 2);
   CHECK(failed.sent.errors == 2);
   CHECK(failed.sent.per_second == 0);
@@ -154,6 +205,8 @@ TEST_CASE("SummarizeDeliveries without acknowledgements has no rate or latency",
   CHECK(lost.delivered.per_second == 0);
   CHECK(lost.delivered.errors == 1);
   CHECK(std::isnan(lost.delivered.p50_ms));
+  CHECK(lost.deliveries == 0);
+  CHECK(lost.missed_deliveries == 1);
 }
 
 TEST_CASE("Tally counts kinds from many threads, most frequent first", "[bench][stats]") {
