@@ -26,9 +26,6 @@ std::string RandomInviteKey() {
   return key;
 }
 
-// Every account gets it, so a second device can log in without waiting to resend a code.
-constexpr char kPassword[] = "e2e-Password-2026";
-
 void Check(const grpc::Status& status, const char* what) {
   if (!status.ok()) {
     throw std::runtime_error(std::string(what) + ": " + std::to_string(status.error_code()) + " " +
@@ -208,7 +205,7 @@ Account Cluster::SignUp(const std::string& display_name, const std::string& devi
   request.set_phone(account.phone);
   request.set_code(LatestCode(account.phone));
   request.set_display_name(display_name);
-  request.set_password(kPassword);
+  request.set_password(kAccountPassword);
   request.mutable_device()->set_device_id(device_id);
   request.mutable_device()->set_platform(identity::v1::PLATFORM_IOS);
   identity::v1::RegisterResponse response;
@@ -223,7 +220,7 @@ Account Cluster::LogIn(const Account& account, const std::string& device_id) {
   grpc::ClientContext context;
   identity::v1::LoginRequest request;
   request.set_phone(account.phone);
-  request.set_password(kPassword);
+  request.set_password(kAccountPassword);
   request.mutable_device()->set_device_id(device_id);
   request.mutable_device()->set_platform(identity::v1::PLATFORM_ANDROID);
   identity::v1::LoginResponse response;

@@ -17,6 +17,10 @@
 
 namespace plaza::e2e {
 
+// SignUp gives every account this password, so a second device (or the CLI) can log in without
+// waiting to resend a code.
+inline constexpr char kAccountPassword[] = "e2e-Password-2026";
+
 struct Account {
   int64_t user_id = 0;
   std::string phone;
