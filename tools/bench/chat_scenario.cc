@@ -97,17 +97,9 @@ class ChatBench final : public PushSink {
   // server, the processes to watch.
   absl::Status Setup() {
     const auto started = Clock::now();
-    if (auto ping = pg_.Ping(); !ping.ok()) {
-      return Unavailable("PG_UNREACHABLE",
-                         "PostgreSQL at --pg-url: " + std::string(ping.message()));
-    }
-    PLAZA_ASSIGN_OR_RETURN(auto identity, Connect(config_.String("identity")));
+    PLAZA_ASSIGN_OR_RETURN(auto identity,
+                           ConnectForSending(config_, pg_, channels_, channels_held_, send_stubs_));
     const std::string gateway = config_.String("gateway");
-    for (size_t i = 0; i < channels_; ++i) {
-      PLAZA_ASSIGN_OR_RETURN(auto channel, ConnectOwn(gateway, static_cast<int>(i)));
-      send_stubs_.push_back(messaging_v1::MessagingService::NewStub(channel));
-      channels_held_.push_back(std::move(channel));
-    }
     PLAZA_ASSIGN_OR_RETURN(auto users, SignUpUsers(identity, pg_, 2 * static_cast<int64_t>(pairs()),
                                                    setup_concurrency_));
     std::vector<std::string> authorizations;

@@ -120,6 +120,21 @@ absl::Status ForEachIndex(std::string_view what, int64_t count, int concurrency,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectForSending(
+    const core::Config& config, pg::Pool& pg, size_t count,
+    std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    std::vector<std::unique_ptr<messaging_v1::MessagingService::Stub>>& stubs) {
+  if (auto ping = pg.Ping(); !ping.ok()) {
+    return Unavailable("PG_UNREACHABLE", "PostgreSQL at --pg-url: " + std::string(ping.message()));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    PLAZA_ASSIGN_OR_RETURN(auto channel, ConnectOwn(config.String("gateway"), static_cast<int>(i)));
+    stubs.push_back(messaging_v1::MessagingService::NewStub(channel));
+    channels.push_back(std::move(channel));
+  }
+  return Connect(config.String("identity"));
+}
+
 absl::StatusOr<std::vector<SyntheticUser>> SignUpUsers(std::shared_ptr<grpc::Channel> identity,
                                                        pg::Pool& pg, int64_t count,
                                                        int concurrency) {

@@ -67,6 +67,14 @@ std::string MessageText(int64_t text_bytes);
 absl::Status ForEachIndex(std::string_view what, int64_t count, int concurrency,
                           const std::function<absl::Status(int64_t index)>& step);
 
+// The first steps of a message scenario: PostgreSQL answers (the persisted count needs it),
+// `count` channels of their own to the gateway each get a MessagingService stub for the sends,
+// and the returned channel reaches identity, for signing users up.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectForSending(
+    const core::Config& config, pg::Pool& pg, size_t count,
+    std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    std::vector<std::unique_ptr<messaging::v1::MessagingService::Stub>>& stubs);
+
 // Signs up `count` users at identity (SyntheticUsers; `pg` is identity's database).
 absl::StatusOr<std::vector<SyntheticUser>> SignUpUsers(std::shared_ptr<grpc::Channel> identity,
                                                        pg::Pool& pg, int64_t count,
