@@ -16,6 +16,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "plaza/auth/token.h"
@@ -24,6 +25,7 @@
 #include "plaza/events/event_sender.h"
 #include "plaza/pg/migrate.h"
 #include "plaza/rpc/server.h"
+#include "plaza/testing/rpc_call.h"
 #include "plaza/testing/testing.h"
 #include "push_probe.h"
 #include "services/groups/groups_service.h"
@@ -34,6 +36,12 @@
 #include "services/messaging/migrations.h"
 
 namespace plaza::testing {
+
+// Randomness for ids the tests make up (client ids, phone numbers).
+inline std::mt19937_64& Random() {
+  static std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
 
 struct TestUser {
   int64_t user_id = 0;
@@ -54,9 +62,10 @@ class InProcessServices {
     identity_channel = Channel(identity_server.grpc_port());
 
     relations = std::make_unique<messaging::Relations>(identity_channel, 2s, redis_url);
-    group_policies = std::make_unique<messaging::GroupPolicies>(Channel(groups_port), 2s, redis_url);
-    messaging_service = std::make_unique<messaging::MessagingService>(
-        messaging_store, *relations, *group_policies, pushes);
+    group_policies =
+        std::make_unique<messaging::GroupPolicies>(Channel(groups_port), 2s, redis_url);
+    messaging_service = std::make_unique<messaging::MessagingService>(messaging_store, *relations,
+                                                                      *group_policies, pushes);
     if (messaging_up) StartMessaging();
 
     people = std::make_unique<groups::People>(identity_channel, 2s);
@@ -82,12 +91,11 @@ class InProcessServices {
   }
 
   void StartMessaging() {
-    messaging_server = std::make_unique<rpc::Server>(
-        rpc::ServerOptions{.service_name = "messaging",
-                           .host = "127.0.0.1",
-                           .grpc_port = messaging_port,
-                           .metrics_port = -1},
-        &verifier, &revocations);
+    messaging_server = std::make_unique<rpc::Server>(rpc::ServerOptions{.service_name = "messaging",
+                                                                        .host = "127.0.0.1",
+                                                                        .grpc_port = messaging_port,
+                                                                        .metrics_port = -1},
+                                                     &verifier, &revocations);
     messaging_server->Register(messaging_service.get());
     messaging_server->Register(&messaging_internal);
     REQUIRE(messaging_server->Start().ok());
@@ -128,8 +136,7 @@ class InProcessServices {
   }
 
   // `count` new users, each a friend of `of`.
-  std::vector<TestUser> Friends(const TestUser& of, int count,
-                                const std::string& name = "Friend") {
+  std::vector<TestUser> Friends(const TestUser& of, int count, const std::string& name = "Friend") {
     std::vector<TestUser> friends;
     for (int i = 0; i < count; ++i) {
       friends.push_back(NewUser(name + " " + std::to_string(i)));
@@ -140,21 +147,22 @@ class InProcessServices {
 
   core::FakeClock clock{core::SystemClock::Instance().Now()};
   TestDatabase db;
-  pg::Pool pg{{.url = db.url(), .max_connections = 32, .acquire_timeout = std::chrono::seconds(30)}};
+  pg::Pool pg{
+      {.url = db.url(), .max_connections = 32, .acquire_timeout = std::chrono::seconds(30)}};
   std::string redis_url = TestRedisUrl();
   redis::Pool redis{{.url = redis_url}};
-  core::IdGenerator ids{static_cast<int64_t>(std::random_device{}() % 1024), clock};
+  core::IdGenerator ids{static_cast<int64_t>(Random()() % 1024), clock};
   auth::KeyPair keys = auth::GenerateKeyPair("test-key");
   auth::Signer signer = *auth::Signer::Create(keys.signing_key);
   auth::Verifier verifier = *auth::Verifier::Create(keys.public_key, clock);
   rpc::SessionRevocations revocations{redis, std::chrono::seconds(960)};
-  std::atomic<int64_t> next_phone{static_cast<int64_t>(std::random_device{}() % 50'000'000)};
+  std::atomic<int64_t> next_phone{static_cast<int64_t>(Random()() % 50'000'000)};
 
   identity::IdentityStore identity_store{pg, ids, clock};
   identity::InternalService identity_internal{identity_store};
-  rpc::Server identity_server{
-      {.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1}, &verifier,
-      &revocations};
+  rpc::Server identity_server{{.service_name = "identity", .host = "127.0.0.1", .metrics_port = -1},
+                              &verifier,
+                              &revocations};
   std::shared_ptr<grpc::Channel> identity_channel;
 
   const int messaging_port = FreePort();
@@ -177,12 +185,10 @@ class InProcessServices {
       *groups::InviteSigner::Create("test-invite-key-0123456789abcdef0123456789");
   std::unique_ptr<groups::GroupsService> groups_service;
   groups::InternalService groups_internal{groups_store, clock};
-  rpc::Server groups_server{{.service_name = "groups",
-                             .host = "127.0.0.1",
-                             .grpc_port = groups_port,
-                             .metrics_port = -1},
-                            &verifier,
-                            &revocations};
+  rpc::Server groups_server{
+      {.service_name = "groups", .host = "127.0.0.1", .grpc_port = groups_port, .metrics_port = -1},
+      &verifier,
+      &revocations};
 
   std::unique_ptr<messaging::v1::MessagingService::Stub> messaging;
   std::unique_ptr<messaging::v1::InternalService::Stub> messaging_internal_stub;
@@ -201,5 +207,46 @@ class InProcessServices {
                                      grpc::InsecureChannelCredentials(), arguments);
   }
 };
+
+// Calls as `user` (or anonymously, with nullptr); an INTERNAL answer is always a bug.
+template <typename Stub, typename Request, typename Response>
+Outcome CallAs(Stub& stub, Method<Stub, Request, Response> method, const TestUser* user,
+               const Request& request, Response* response) {
+  Outcome outcome =
+      Call(stub, method, user != nullptr ? user->token : std::string(), request, response);
+  if (outcome.code == grpc::StatusCode::INTERNAL) FAIL("INTERNAL: " << outcome.message);
+  return outcome;
+}
+
+// The client stub of the service `method` belongs to: messaging's or groups'.
+template <typename Stub>
+Stub& StubFor(InProcessServices& services) {
+  if constexpr (std::is_same_v<Stub, groups::v1::GroupsService::Stub>) {
+    return *services.groups;
+  } else {
+    return *services.messaging;
+  }
+}
+
+// Calls as `user` and requires success.
+template <typename Stub, typename Request, typename Response>
+Response Ok(InProcessServices& services, Method<Stub, Request, Response> method,
+            const TestUser& user, const Request& request) {
+  Response response;
+  auto outcome = CallAs(StubFor<Stub>(services), method, &user, request, &response);
+  INFO("reason: " << outcome.reason);
+  REQUIRE(outcome.ok());
+  return response;
+}
+
+// The reason of a refusal, after checking its code.
+template <typename Stub, typename Request, typename Response>
+std::string Refused(InProcessServices& services, Method<Stub, Request, Response> method,
+                    const TestUser& user, const Request& request, grpc::StatusCode expected) {
+  Response response;
+  auto outcome = CallAs(StubFor<Stub>(services), method, &user, request, &response);
+  CHECK(outcome.code == expected);
+  return outcome.reason;
+}
 
 }  // namespace plaza::testing

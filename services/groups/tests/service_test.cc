@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -26,11 +26,6 @@ using plaza::events::v1::Event;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::mt19937_64& Random() {
-  static std::mt19937_64 engine{std::random_device{}()};
-  return engine;
-}
 
 using User = plaza::testing::TestUser;
 
@@ -115,38 +110,12 @@ struct Cluster : plaza::testing::InProcessServices {
   }
 };
 
+using plaza::testing::CallAs;
 using plaza::testing::Method;
+using plaza::testing::Ok;
 using plaza::testing::Outcome;
-
-// Calls as `user` (or anonymously); an INTERNAL answer is always a bug.
-template <typename Stub, typename Request, typename Response>
-Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const User* user,
-             const Request& request, Response* response) {
-  Outcome outcome = plaza::testing::Call(
-      stub, method, user != nullptr ? user->token : std::string(), request, response);
-  if (outcome.code == grpc::StatusCode::INTERNAL) FAIL("INTERNAL: " << outcome.message);
-  return outcome;
-}
-
-template <typename Request, typename Response>
-Response Ok(Cluster& c, Method<v1::GroupsService::Stub, Request, Response> method, const User& user,
-            const Request& request) {
-  Response response;
-  auto outcome = Call(*c.groups, method, &user, request, &response);
-  INFO("reason: " << outcome.reason);
-  REQUIRE(outcome.ok());
-  return response;
-}
-
-// The reason of a refusal, after checking its code.
-template <typename Request, typename Response>
-std::string Refused(Cluster& c, Method<v1::GroupsService::Stub, Request, Response> method,
-                    const User& user, const Request& request, grpc::StatusCode expected) {
-  Response response;
-  auto outcome = Call(*c.groups, method, &user, request, &response);
-  CHECK(outcome.code == expected);
-  return outcome.reason;
-}
+using plaza::testing::Random;
+using plaza::testing::Refused;
 
 #define STUB(name) &v1::GroupsService::Stub::name
 
@@ -232,9 +201,9 @@ v1::GetSendPolicyResponse SendPolicy(Cluster& c, int64_t group_id, const User& u
   request.set_group_id(group_id);
   request.set_user_id(user.user_id);
   v1::GetSendPolicyResponse response;
-  REQUIRE(
-      Call(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, request, &response)
-          .ok());
+  REQUIRE(CallAs(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr,
+                 request, &response)
+              .ok());
   return response;
 }
 
@@ -312,8 +281,8 @@ TEST_CASE("A group starts from friends of its owner, with its conversation in me
     CHECK(Refused(c, STUB(CreateGroup), mei, CreateRequest(friends, "", "bad id!"), kInvalid) ==
           "CLIENT_REQUEST_ID_INVALID");
     v1::CreateGroupResponse response;
-    CHECK(Call(*c.groups, STUB(CreateGroup), static_cast<const User*>(nullptr),
-               CreateRequest(friends), &response)
+    CHECK(CallAs(*c.groups, STUB(CreateGroup), static_cast<const User*>(nullptr),
+                 CreateRequest(friends), &response)
               .code == grpc::StatusCode::UNAUTHENTICATED);
     auto mine = Ok(c, STUB(ListMyGroups), mei, v1::ListMyGroupsRequest());
     CHECK(mine.groups_size() == 1);
@@ -1039,7 +1008,7 @@ TEST_CASE("Every change of who may speak is announced, so messaging forgets what
   Ok(c, STUB(DissolveGroup), friends[1], ForGroup<v1::DissolveGroupRequest>(group));
   // A refused change is not announced.
   v1::MuteAllResponse refused;
-  CHECK_FALSE(Call(*c.groups, STUB(MuteAll), &friends[2], mute_all, &refused).ok());
+  CHECK_FALSE(CallAs(*c.groups, STUB(MuteAll), &friends[2], mute_all, &refused).ok());
 
   const size_t expected = 10;  // the creation and the nine changes
   for (int i = 0; i < 500; ++i) {
@@ -1104,6 +1073,7 @@ TEST_CASE("Every client method needs a token, and ids are checked before anythin
   v1::GetSendPolicyRequest policy;
   policy.set_group_id(1);
   v1::GetSendPolicyResponse verdict;
-  CHECK(Call(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, policy, &verdict)
+  CHECK(CallAs(*c.groups_internal_stub, &v1::InternalService::Stub::GetSendPolicy, nullptr, policy,
+               &verdict)
             .reason == "USER_ID_INVALID");
 }

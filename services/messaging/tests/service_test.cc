@@ -22,11 +22,6 @@ using plaza::events::v1::Event;
 
 namespace {
 
-std::mt19937_64& Random() {
-  static std::mt19937_64 engine{std::random_device{}()};
-  return engine;
-}
-
 using User = plaza::testing::TestUser;
 
 // Messaging with identity's internal API and groups in-process, plus what the tests ask of them.
@@ -43,48 +38,12 @@ struct Messaging : plaza::testing::InProcessServices {
   }
 };
 
+using plaza::testing::CallAs;
 using plaza::testing::Method;
+using plaza::testing::Ok;
 using plaza::testing::Outcome;
-
-// Calls as `user` (or anonymously); an INTERNAL answer is always a bug.
-template <typename Stub, typename Request, typename Response>
-Outcome Call(Stub& stub, Method<Stub, Request, Response> method, const User* user,
-             const Request& request, Response* response) {
-  Outcome outcome = plaza::testing::Call(
-      stub, method, user != nullptr ? user->token : std::string(), request, response);
-  if (outcome.code == grpc::StatusCode::INTERNAL) FAIL("INTERNAL: " << outcome.message);
-  return outcome;
-}
-
-// The stub of the service `method` belongs to: messaging's client API or groups'.
-template <typename Stub>
-Stub& StubFor(Messaging& m) {
-  if constexpr (std::is_same_v<Stub, gv1::GroupsService::Stub>) {
-    return *m.groups;
-  } else {
-    return *m.messaging;
-  }
-}
-
-template <typename Stub, typename Request, typename Response>
-Response Ok(Messaging& m, Method<Stub, Request, Response> method, const User& user,
-            const Request& request) {
-  Response response;
-  auto outcome = Call(StubFor<Stub>(m), method, &user, request, &response);
-  INFO("reason: " << outcome.reason);
-  REQUIRE(outcome.ok());
-  return response;
-}
-
-// The reason of a refusal, after checking its code.
-template <typename Stub, typename Request, typename Response>
-std::string Refused(Messaging& m, Method<Stub, Request, Response> method, const User& user,
-                    const Request& request, grpc::StatusCode expected) {
-  Response response;
-  auto outcome = Call(StubFor<Stub>(m), method, &user, request, &response);
-  CHECK(outcome.code == expected);
-  return outcome.reason;
-}
+using plaza::testing::Random;
+using plaza::testing::Refused;
 
 #define STUB(name) &v1::MessagingService::Stub::name
 #define GROUPS(name) &gv1::GroupsService::Stub::name
@@ -243,7 +202,7 @@ TEST_CASE("Only friends can open or write a direct chat, and a block stops it at
 
   // No token, no answer.
   v1::GetConversationResponse response;
-  CHECK(Call(*m.messaging, STUB(GetConversation), nullptr, get, &response).code ==
+  CHECK(CallAs(*m.messaging, STUB(GetConversation), nullptr, get, &response).code ==
         grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -343,7 +302,7 @@ TEST_CASE("A retried send is stored once and answered with the first result", "[
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       v1::SendMessageResponse response;
-      if (Call(*m.messaging, STUB(SendMessage), &mei, racing, &response).ok())
+      if (CallAs(*m.messaging, STUB(SendMessage), &mei, racing, &response).ok())
         seqs[i] = response.message().seq();
     });
   }
@@ -371,7 +330,7 @@ TEST_CASE("Many senders in one conversation get unique gap-free sequences", "[me
         v1::SendMessageResponse response;
         // A retry after a failure uses the same client id, as a client would.
         for (int attempt = 0; attempt < 5; ++attempt) {
-          if (Call(*m.messaging, STUB(SendMessage), &users[i], request, &response).ok()) break;
+          if (CallAs(*m.messaging, STUB(SendMessage), &users[i], request, &response).ok()) break;
         }
         seqs[i].push_back(response.message().seq());
       }
@@ -826,7 +785,8 @@ TEST_CASE("Groups decide who may speak in a group; changes take effect at once",
   Ok(m, GROUPS(MuteMember), mei, mute);
   AwaitRefusal(m, group, lei);
   v1::SendMessageResponse refused;
-  auto muted = Call(*m.messaging, STUB(SendMessage), &lei, TextRequest(group, "hear me"), &refused);
+  auto muted =
+      CallAs(*m.messaging, STUB(SendMessage), &lei, TextRequest(group, "hear me"), &refused);
   CHECK(muted.code == grpc::StatusCode::PERMISSION_DENIED);
   CHECK(muted.reason == "MUTED");
   CHECK(muted.message.find("until 20") != std::string::npos);
@@ -927,8 +887,7 @@ std::pair<std::string, std::string> PositionCounts(Messaging& m, int64_t group) 
       .value();
 }
 
-TEST_CASE("Read by N of M: a read moves one count, whatever the group's size",
-          "[messaging][db]") {
+TEST_CASE("Read by N of M: a read moves one count, whatever the group's size", "[messaging][db]") {
   Messaging m;
   User mei = m.NewUser("Mei");
   User lei = m.NewUser("Lei");
@@ -1002,15 +961,15 @@ TEST_CASE("Read by N of M: a read moves one count, whatever the group's size",
       for (int j = 0; j < 15; ++j) {
         if (j % 3 == 0) {
           v1::SendMessageResponse response;
-          Call(*m.messaging, STUB(SendMessage), members[i],
-               TextRequest(group, "x", "storm-" + std::to_string(i) + "-" + std::to_string(j)),
-               &response);
+          CallAs(*m.messaging, STUB(SendMessage), members[i],
+                 TextRequest(group, "x", "storm-" + std::to_string(i) + "-" + std::to_string(j)),
+                 &response);
         } else {
           v1::MarkReadRequest read;
           read.set_conversation_id(group);
           read.set_read_seq(third.seq() + j * 2);
           v1::MarkReadResponse response;
-          Call(*m.messaging, STUB(MarkRead), members[i], read, &response);
+          CallAs(*m.messaging, STUB(MarkRead), members[i], read, &response);
         }
       }
     });
