@@ -111,11 +111,7 @@ class ChatBench final : public PushSink {
     PLAZA_RETURN_IF_ERROR(
         streams_.Open(gateway, static_cast<int>(channels_), std::move(authorizations)));
     PLAZA_RETURN_IF_ERROR(echo_.Start());
-    cpu_.Find({{"gateway", gateway, 0},
-               {"messaging", config_.String("messaging"), 0},
-               {"identity", config_.String("identity"), 0},
-               {"postgres", config_.String("pg_url"), 5432},
-               {"redis", config_.String("redis_url"), 6379}});
+    cpu_.Find(PlazaProcesses(config_, {"messaging", "identity"}));
     setup_seconds_ = Seconds(Clock::now() - started);
     return absl::OkStatus();
   }

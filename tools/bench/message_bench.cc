@@ -120,6 +120,17 @@ absl::Status ForEachIndex(std::string_view what, int64_t count, int concurrency,
   return absl::OkStatus();
 }
 
+std::vector<CpuTarget> PlazaProcesses(const core::Config& config,
+                                      const std::vector<std::string>& services) {
+  std::vector<CpuTarget> targets{{"gateway", config.String("gateway"), 0}};
+  for (const std::string& service : services) {
+    targets.push_back({service, config.String(service), 0});
+  }
+  targets.push_back({"postgres", config.String("pg_url"), 5432});
+  targets.push_back({"redis", config.String("redis_url"), 6379});
+  return targets;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectForSending(
     const core::Config& config, pg::Pool& pg, size_t count,
     std::vector<std::shared_ptr<grpc::Channel>>& channels,

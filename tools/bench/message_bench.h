@@ -194,6 +194,10 @@ struct CpuTarget {
   int default_port = 0;
 };
 
+// The gateway, the named Plaza services (their --<name> address flags), PostgreSQL and Redis.
+std::vector<CpuTarget> PlazaProcesses(const core::Config& config,
+                                      const std::vector<std::string>& services);
+
 // The processes whose CPU time a scenario reports, found once by the ports they listen on, plus
 // the bench itself ("bench").
 class CpuSplit {
