@@ -943,6 +943,10 @@ TEST_CASE("Read by N of M: a read moves one count, whatever the group's size", "
         "SEQS_INVALID");
   request.clear_seqs();
   request.add_seqs(first.seq());
+  request.set_conversation_id(0);
+  CHECK(Refused(m, STUB(GetReadCounts), mei, request, grpc::StatusCode::INVALID_ARGUMENT) ==
+        "CONVERSATION_ID_INVALID");
+  request.set_conversation_id(group);
   User stranger = m.NewUser("Stranger");
   CHECK(Refused(m, STUB(GetReadCounts), stranger, request, grpc::StatusCode::NOT_FOUND) ==
         "CONVERSATION_NOT_FOUND");
